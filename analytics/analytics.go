@@ -1,0 +1,396 @@
+// Package analytics tags a patient's free-text answer with sentiment and themes.
+//
+// The analyzer is a plain value with no database and no global mutable state:
+// build it once with New and share it between goroutines.
+//
+// How it reads a comment: a hand-written tokenizer (it also undoes stray
+// encoding marks such as "â€™"), healthcare lexicons and rules (negation scope,
+// intensifiers, contrast, advice phrased as a wish, theme patterns) and a small
+// linear model trained on labelled NHS comments (see internal/train). The rules
+// are features of the model, so the model learns how much to trust each; the
+// rules alone decide what the training data cannot teach (billing, privacy,
+// the question's intent on "nothing" answers).
+package analytics
+
+import (
+	_ "embed"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+
+	"github.com/carevoice/carevoice/analytics/internal/linmodel"
+	"github.com/carevoice/carevoice/analytics/internal/textfeat"
+)
+
+// Version identifies the rules that produced a Result; stored beside every
+// result so that `carevoice retag` can find results older than the current rules.
+const Version = "1.0.0"
+
+// Intent is what the question asked for; it changes how short answers read.
+type Intent string
+
+const (
+	IntentPraise  Intent = "praise"
+	IntentImprove Intent = "improve"
+	IntentOpen    Intent = "open"
+)
+
+// Sentiment labels (SPEC "Analysis of comments").
+const (
+	Positive = "positive"
+	Neutral  = "neutral"
+	Negative = "negative"
+	Mixed    = "mixed"
+)
+
+// ThemeIDs lists the fixed theme ids in taxonomy order.
+var ThemeIDs = []string{"wait_times", "ignored", "dismissed", "staff_attitude", "communication",
+	"access", "environment", "clinical_care", "follow_up", "billing", "privacy"}
+
+// ThemeHit is one theme found in a comment, with the phrase that shows it.
+type ThemeHit struct {
+	ID       string `json:"id"`
+	Polarity string `json:"polarity"` // positive | negative | neutral
+	Evidence string `json:"evidence"`
+	Start    int    `json:"start"` // byte offsets of Evidence in the text
+	End      int    `json:"end"`
+}
+
+// Sentence is the analysis of one sentence of the comment.
+type Sentence struct {
+	Start int     `json:"start"`
+	End   int     `json:"end"`
+	Score float64 `json:"score"`
+}
+
+// Result is the analysis of one comment.
+type Result struct {
+	Sentiment string     `json:"sentiment"`
+	Score     float64    `json:"score"`
+	Themes    []ThemeHit `json:"themes"`
+	Sentences []Sentence `json:"sentences,omitempty"`
+	Version   string     `json:"version"`
+}
+
+// Model outputs: three sentiment logits, then one logit per theme.
+const (
+	outPos = iota
+	outNeu
+	outNeg
+	outTheme
+	numOut = outTheme + textfeat.NumThemes
+)
+
+// Decision parameters stored in the model file beside the weights, because
+// the trainer tunes them with cross-validation together with the weights.
+const (
+	parClassBias = 0                                 // 3 offsets added to the sentiment logits
+	parThreshold = parClassBias + 3                  // per theme: logit above which the theme is hit
+	parMode      = parThreshold + textfeat.NumThemes // per theme: ModeRules, ModeModel or ModeEither
+	parMixed     = parMode + textfeat.NumThemes      // clause score both ways that makes a contrast "mixed"
+	parOneSided  = parMixed + 1                      // lexicon valence that overrides a neutral call when no word argues back
+	NumParams    = parOneSided + 1
+)
+
+// Theme decision modes (stored as params).
+const (
+	ModeRules  = 0 // no training data: the hand-written patterns decide
+	ModeModel  = 1 // the model decides (the patterns are among its features)
+	ModeEither = 2 // few examples: the model or a pattern
+)
+
+//go:embed model.bin
+var embeddedModel []byte
+
+// Analyzer is safe for concurrent use.
+type Analyzer struct {
+	x    *textfeat.Extractor
+	m    *linmodel.Model
+	pool sync.Pool // *scratch
+}
+
+type scratch struct {
+	doc      textfeat.Doc
+	tokSent  []float32 // per token: contribution to positive minus negative
+	tokTheme []float32 // per token and theme: contribution to the theme logit
+}
+
+// New builds the analyzer (lexicons, models) once.
+func New() (*Analyzer, error) { return NewWithModel(embeddedModel) }
+
+// NewWithModel builds an analyzer around a model file written by the trainer;
+// cross-validation uses it to score models that were never embedded.
+func NewWithModel(model []byte) (*Analyzer, error) {
+	m, err := linmodel.Decode(model)
+	if err != nil {
+		return nil, fmt.Errorf("analytics: %w", err)
+	}
+	if m.FeatureVersion != textfeat.FeatureVersion || m.NOut != numOut || len(m.Params) != NumParams {
+		return nil, fmt.Errorf("analytics: model was trained for features %q with %d outputs, want %q with %d: retrain (go run ./analytics/internal/train)",
+			m.FeatureVersion, m.NOut, textfeat.FeatureVersion, numOut)
+	}
+	a := &Analyzer{x: textfeat.NewExtractor(), m: m}
+	a.pool.New = func() any { return new(scratch) }
+	return a, nil
+}
+
+func intentIndex(in Intent) int {
+	switch in {
+	case IntentPraise:
+		return textfeat.IntentPraise
+	case IntentImprove:
+		return textfeat.IntentImprove
+	}
+	return textfeat.IntentOpen
+}
+
+// Analyze tags one comment. Empty text is neutral with no themes.
+func (a *Analyzer) Analyze(text string, intent Intent) Result {
+	res := Result{Sentiment: Neutral, Themes: []ThemeHit{}, Version: Version}
+	if strings.TrimSpace(text) == "" {
+		return res
+	}
+	s := a.pool.Get().(*scratch)
+	defer a.pool.Put(s)
+	d := &s.doc
+	a.x.Extract(text, intentIndex(intent), d)
+	nt := len(d.Toks)
+	s.tokSent = resize(s.tokSent, nt)
+	s.tokTheme = resize(s.tokTheme, nt*textfeat.NumThemes)
+
+	var logit [numOut]float32
+	for _, f := range d.Feats {
+		row := a.m.Row(f.H)
+		if row == nil {
+			continue
+		}
+		for o := range logit {
+			logit[o] += row[o] * f.V
+		}
+		if f.Tok >= 0 {
+			s.tokSent[f.Tok] += (row[outPos] - row[outNeg]) * f.V
+			tt := s.tokTheme[int(f.Tok)*textfeat.NumThemes : int(f.Tok+1)*textfeat.NumThemes]
+			for t := range tt {
+				tt[t] += row[outTheme+t] * f.V
+			}
+		}
+	}
+
+	// Sentiment.
+	p := a.m.Params
+	var prob [3]float64
+	maxl := math.Inf(-1)
+	for c := range prob {
+		prob[c] = float64(logit[c] + p[parClassBias+c])
+		maxl = math.Max(maxl, prob[c])
+	}
+	var sum float64
+	for c := range prob {
+		prob[c] = math.Exp(prob[c] - maxl)
+		sum += prob[c]
+	}
+	best := 0
+	for c := range prob {
+		prob[c] /= sum
+		if prob[c] > prob[best] {
+			best = c
+		}
+	}
+	res.Score = clamp(prob[outPos] - prob[outNeg])
+	res.Sentiment = [3]string{Positive, Neutral, Negative}[best]
+	if d.Nothing {
+		// SPEC: "nothing" answering an improve question is praise; answering a
+		// praise question it is a complaint. Open questions keep the model's view.
+		switch intent {
+		case IntentImprove:
+			res.Sentiment, res.Score = Positive, math.Max(res.Score, 0.5)
+		case IntentPraise:
+			res.Sentiment, res.Score = Negative, math.Min(res.Score, -0.5)
+		}
+	}
+
+	if res.Sentiment == Neutral && !d.Nothing {
+		// Short complaints in words the model has rarely seen ("I wasn't
+		// listened to") come out neutral; a clear one-sided lexicon reading
+		// decides them.
+		switch th := p[parOneSided]; {
+		case d.Pos == 0 && d.Neg >= th:
+			res.Sentiment, res.Score = Negative, math.Min(res.Score, -0.2)
+		case d.Neg == 0 && d.Pos >= th:
+			res.Sentiment, res.Score = Positive, math.Max(res.Score, 0.2)
+		}
+	}
+
+	// Clause scores: what the model's word weights say about each clause.
+	clauseScore := func(c textfeat.Span) float64 {
+		var v float32
+		for i := c.TokStart; i < c.TokEnd; i++ {
+			v += s.tokSent[i]
+		}
+		return math.Tanh(float64(v) / 2)
+	}
+	// A theme's polarity reads the clause's own words: the lexicon (with its
+	// negation and advice rules) when it has an opinion, otherwise the model's
+	// word weights. The model alone would call "booking was easy" negative
+	// because most comments that mention booking complain.
+	polarityScore := func(c textfeat.Span) float64 {
+		if c.Val >= 0.5 || c.Val <= -0.5 {
+			return math.Tanh(float64(c.Val) / 2)
+		}
+		return clauseScore(c)
+	}
+	if d.HasContrast && !d.Nothing {
+		// "The nurse was lovely but the wait was awful": strong praise and strong
+		// complaint in one comment make it mixed unless one clearly outweighs.
+		hi, lo := 0.0, 0.0
+		for _, c := range d.Clauses {
+			v := clauseScore(c)
+			hi, lo = math.Max(hi, v), math.Min(lo, v)
+		}
+		m := float64(p[parMixed])
+		if hi > m && lo < -m {
+			res.Sentiment = Mixed
+		}
+	}
+	res.Sentences = make([]Sentence, 0, len(d.Sentences))
+	for _, sp := range d.Sentences {
+		res.Sentences = append(res.Sentences, Sentence{Start: sp.Start, End: sp.End, Score: clauseScore(sp)})
+	}
+
+	// Themes.
+	for t := 0; t < textfeat.NumThemes; t++ {
+		rules := d.RuleTok[t]
+		var hit bool
+		switch int(p[parMode+t]) {
+		case ModeRules:
+			hit = len(rules) > 0
+		case ModeModel:
+			hit = logit[outTheme+t] > p[parThreshold+t]
+		default:
+			hit = len(rules) > 0 || logit[outTheme+t] > p[parThreshold+t]
+		}
+		if !hit {
+			continue
+		}
+		tok := a.evidenceToken(s, t)
+		if tok < 0 {
+			continue
+		}
+		c := d.Clauses[d.TokClause[tok]]
+		pol := Neutral
+		switch v := polarityScore(c); {
+		case c.Wish && v < 0.3:
+			pol = Negative
+		case v > 0.25:
+			pol = Positive
+		case v < -0.25:
+			pol = Negative
+		case res.Sentiment == Positive || res.Sentiment == Negative:
+			pol = res.Sentiment
+		}
+		if t == textfeat.ThIgnored || t == textfeat.ThDismissed {
+			// SPEC: complaint-only themes, set on negative or mixed mentions.
+			if pol != Negative && res.Sentiment != Negative && res.Sentiment != Mixed {
+				continue
+			}
+			pol = Negative
+		}
+		start, end := evidenceSpan(text, d, c, tok)
+		res.Themes = append(res.Themes, ThemeHit{ID: ThemeIDs[t], Polarity: pol,
+			Evidence: text[start:end], Start: start, End: end})
+	}
+	return res
+}
+
+// evidenceToken picks the token that speaks most for theme t: a token where a
+// hand-written pattern matched if there is one (it reads best as evidence),
+// otherwise the token with the largest weight for the theme.
+func (a *Analyzer) evidenceToken(s *scratch, t int) int {
+	best, bestV := -1, float32(math.Inf(-1))
+	for _, ti := range s.doc.RuleTok[t] {
+		if v := s.tokTheme[int(ti)*textfeat.NumThemes+t]; best < 0 || v > bestV {
+			best, bestV = int(ti), v
+		}
+	}
+	if best >= 0 {
+		return best
+	}
+	for i, tk := range s.doc.Toks {
+		if tk.Kind == textfeat.KindPunct {
+			continue
+		}
+		if v := s.tokTheme[i*textfeat.NumThemes+t]; v > bestV {
+			best, bestV = i, v
+		}
+	}
+	return best
+}
+
+// maxEvidence bounds an evidence phrase; a long clause is cut to the words
+// around the token that showed the theme.
+const maxEvidence = 90
+
+func evidenceSpan(text string, d *textfeat.Doc, c textfeat.Span, tok int) (int, int) {
+	start, end := c.Start, c.End
+	if end-start <= maxEvidence {
+		return start, end
+	}
+	lo, hi := tok, tok
+	for lo > c.TokStart && d.Toks[tok].End-d.Toks[lo-1].Start <= maxEvidence/2 {
+		lo--
+	}
+	for hi+1 < c.TokEnd && d.Toks[hi+1].End-d.Toks[lo].Start <= maxEvidence {
+		hi++
+	}
+	return d.Toks[lo].Start, d.Toks[hi].End
+}
+
+func resize(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+func clamp(v float64) float64 {
+	if math.IsNaN(v) {
+		return 0
+	}
+	return math.Max(-1, math.Min(1, v))
+}
+
+// IntentFor infers a question's intent from its wording (SPEC "CSV formats").
+func IntentFor(question string) Intent {
+	q := strings.ToLower(question)
+	words := strings.FieldsFunc(q, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r > 127)
+	})
+	for _, w := range words {
+		switch {
+		case strings.HasPrefix(w, "improve"), w == "better", strings.HasPrefix(w, "change"),
+			strings.HasPrefix(w, "mejor"), strings.HasPrefix(w, "cambi"):
+			return IntentImprove
+		}
+	}
+	for _, w := range words {
+		switch w {
+		case "good", "well", "like", "liked", "bien", "bueno", "gustó", "gusto":
+			return IntentPraise
+		}
+	}
+	return IntentOpen
+}
+
+// ParseIntent reads an intent column value; anything unknown is open.
+func ParseIntent(s string) Intent {
+	switch Intent(strings.ToLower(strings.TrimSpace(s))) {
+	case IntentPraise:
+		return IntentPraise
+	case IntentImprove:
+		return IntentImprove
+	}
+	return IntentOpen
+}

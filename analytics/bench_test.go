@@ -1,0 +1,52 @@
+package analytics
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// devComments loads the comments of the shared dev file, which lives beside the
+// repository (../shared/data/fft-dev.csv from the module root).
+func devComments(tb testing.TB) []Labelled {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			path := filepath.Join(d, "..", "shared", "data", "fft-dev.csv")
+			f, err := os.Open(path)
+			if err != nil {
+				tb.Skipf("dev comments not available (%v); the benchmark needs ../shared/data/fft-dev.csv beside the repository", err)
+			}
+			defer f.Close()
+			rows, err := ReadLabelled(f)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return rows
+		}
+		if filepath.Dir(d) == d {
+			tb.Skip("module root not found")
+		}
+	}
+}
+
+// BenchmarkAnalyze runs the analyzer over the dev comments on one goroutine;
+// one op is one comment.
+func BenchmarkAnalyze(b *testing.B) {
+	rows := devComments(b)
+	a, err := New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r := &rows[i%len(rows)]
+		a.Analyze(r.Text, r.Intent)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "comments/s")
+}

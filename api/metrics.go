@@ -1,0 +1,144 @@
+package api
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// metrics keeps the counters /metrics exposes in the Prometheus text format.
+// A handful of histograms and counters do not justify a client library.
+type metrics struct {
+	mu          sync.Mutex
+	requests    map[[3]string]uint64 // method, route, status class
+	latency     map[[2]string]*histogram
+	batch       *histogram
+	commit      *histogram
+	analyzer    *histogram
+	submissions map[string]uint64
+}
+
+type histogram struct {
+	bounds []float64
+	counts []uint64
+	sum    float64
+	n      uint64
+}
+
+func newHistogram(bounds ...float64) *histogram {
+	return &histogram{bounds: bounds, counts: make([]uint64, len(bounds))}
+}
+
+func (h *histogram) observe(v float64) {
+	for i, b := range h.bounds {
+		if v <= b {
+			h.counts[i]++
+		}
+	}
+	h.sum += v
+	h.n++
+}
+
+var latencyBounds = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}
+
+func newMetrics() *metrics {
+	return &metrics{
+		requests: map[[3]string]uint64{}, latency: map[[2]string]*histogram{},
+		batch:  newHistogram(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+		commit: newHistogram(latencyBounds...), analyzer: newHistogram(.00001, .00005, .0001, .0005, .001, .005, .01),
+		submissions: map[string]uint64{},
+	}
+}
+
+func (m *metrics) observeRequest(method, route string, status int, d time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.requests[[3]string{method, route, fmt.Sprintf("%dxx", status/100)}]++
+	k := [2]string{method, route}
+	h := m.latency[k]
+	if h == nil {
+		h = newHistogram(latencyBounds...)
+		m.latency[k] = h
+	}
+	h.observe(d.Seconds())
+}
+
+func (m *metrics) observeBatch(size int, commit time.Duration) {
+	m.mu.Lock()
+	m.batch.observe(float64(size))
+	m.commit.observe(commit.Seconds())
+	m.mu.Unlock()
+}
+
+func (m *metrics) observeAnalyzer(d time.Duration) {
+	m.mu.Lock()
+	m.analyzer.observe(d.Seconds())
+	m.mu.Unlock()
+}
+
+func (m *metrics) observeSubmission(channel string) {
+	m.mu.Lock()
+	m.submissions[channel]++
+	m.mu.Unlock()
+}
+
+func writeHist(b *strings.Builder, name, labels string, h *histogram) {
+	sep := ""
+	if labels != "" {
+		sep = ","
+	}
+	for i, bound := range h.bounds {
+		fmt.Fprintf(b, "%s_bucket{%s%sle=\"%g\"} %d\n", name, labels, sep, bound, h.counts[i])
+	}
+	fmt.Fprintf(b, "%s_bucket{%s%sle=\"+Inf\"} %d\n", name, labels, sep, h.n)
+	fmt.Fprintf(b, "%s_sum{%s} %g\n%s_count{%s} %d\n", name, labels, h.sum, name, labels, h.n)
+}
+
+func (s *Server) metricsHandler(c *fiber.Ctx) error {
+	m := s.metrics
+	var b strings.Builder
+	m.mu.Lock()
+	b.WriteString("# TYPE carevoice_http_requests_total counter\n")
+	keys := make([][3]string, 0, len(m.requests))
+	for k := range m.requests {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return strings.Join(keys[i][:], " ") < strings.Join(keys[j][:], " ") })
+	for _, k := range keys {
+		fmt.Fprintf(&b, "carevoice_http_requests_total{method=%q,route=%q,status=%q} %d\n", k[0], k[1], k[2], m.requests[k])
+	}
+	b.WriteString("# TYPE carevoice_http_request_duration_seconds histogram\n")
+	lkeys := make([][2]string, 0, len(m.latency))
+	for k := range m.latency {
+		lkeys = append(lkeys, k)
+	}
+	sort.Slice(lkeys, func(i, j int) bool { return lkeys[i][0]+lkeys[i][1] < lkeys[j][0]+lkeys[j][1] })
+	for _, k := range lkeys {
+		writeHist(&b, "carevoice_http_request_duration_seconds", fmt.Sprintf("method=%q,route=%q", k[0], k[1]), m.latency[k])
+	}
+	b.WriteString("# TYPE carevoice_commit_batch_size histogram\n")
+	writeHist(&b, "carevoice_commit_batch_size", "", m.batch)
+	b.WriteString("# TYPE carevoice_commit_duration_seconds histogram\n")
+	writeHist(&b, "carevoice_commit_duration_seconds", "", m.commit)
+	b.WriteString("# TYPE carevoice_analyzer_duration_seconds histogram\n")
+	writeHist(&b, "carevoice_analyzer_duration_seconds", "", m.analyzer)
+	b.WriteString("# TYPE carevoice_submissions_total counter\n")
+	chans := make([]string, 0, len(m.submissions))
+	for ch := range m.submissions {
+		chans = append(chans, ch)
+	}
+	sort.Strings(chans)
+	for _, ch := range chans {
+		fmt.Fprintf(&b, "carevoice_submissions_total{channel=%q} %d\n", ch, m.submissions[ch])
+	}
+	m.mu.Unlock()
+	fmt.Fprintf(&b, "# TYPE carevoice_submit_queue_depth gauge\ncarevoice_submit_queue_depth %d\n", s.store.QueueDepth())
+	_ = math.Inf
+	c.Set(fiber.HeaderContentType, "text/plain; version=0.0.4")
+	return c.SendString(b.String())
+}

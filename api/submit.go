@@ -1,0 +1,153 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/carevoice/carevoice/intake"
+	"github.com/carevoice/carevoice/secure"
+	"github.com/carevoice/carevoice/storage"
+	"github.com/carevoice/carevoice/survey"
+)
+
+// receipt is the JSON answer to a submission; a retry gets the same body.
+type receipt struct {
+	ID          string `json:"id"`
+	SubmittedAt string `json:"submitted_at"`
+}
+
+// submitted is what submit reports back to the API or the page.
+type submitted struct {
+	status       int
+	receipt      receipt
+	wantsContact bool
+	site         *storage.Site
+}
+
+// submit validates and stores one submission: the single path shared by the
+// JSON API and every HTML form. It returns an *Error for anything refused;
+// nothing is stored unless the whole submission is valid.
+func (s *Server) submit(ctx context.Context, p *Principal, sub *survey.Submission) (*submitted, error) {
+	fields := sub.ValidateEnvelope()
+	if p.Kind == "kiosk" {
+		if sub.Channel == "" {
+			sub.Channel = survey.ChannelKiosk
+			delete(fields, "channel")
+		}
+		if sub.Site != "" && sub.Site != p.Device.Site {
+			return nil, &Error{Status: fiber.StatusForbidden, Message: "this kiosk may only submit for its own site",
+				Fields: map[string]string{"site": "is not this kiosk's site"}}
+		}
+	} else if sub.Channel == survey.ChannelKiosk {
+		fields["channel"] = "kiosk submissions need the kiosk's key"
+	}
+	if len(fields) > 0 {
+		return nil, errInvalid(fields)
+	}
+	def, err := s.survey(ctx, sub.Survey)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, &Error{Status: fiber.StatusNotFound, Message: "unknown survey", Fields: map[string]string{"survey": "unknown survey"}}
+	} else if err != nil {
+		return nil, err
+	}
+	site, err := s.site(ctx, sub.Site)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, &Error{Status: fiber.StatusNotFound, Message: "unknown site", Fields: map[string]string{"site": "unknown site"}}
+	} else if err != nil {
+		return nil, err
+	}
+	// An invitation was made for one visit: its department and provider
+	// win over whatever the body says.
+	var inv *storage.Invitation
+	if sub.Channel == survey.ChannelInvite {
+		inv, err = s.store.InvitationByHash(ctx, secure.HashToken(sub.Token))
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			return nil, &Error{Status: fiber.StatusGone, Message: "unknown, used or expired invitation", Fields: map[string]string{"token": "is not a valid invitation"}}
+		case err != nil:
+			return nil, err
+		case inv.Survey != def.Slug || inv.Site != site.Slug:
+			return nil, errInvalid(map[string]string{"token": "belongs to another survey or site"})
+		}
+		sub.Department, sub.Provider = inv.Department, inv.Provider
+	}
+	if sub.Department != "" && !site.HasDepartment(sub.Department) {
+		fields["department"] = "is not a department of this site"
+	}
+	if sub.Provider != "" && !site.HasProvider(sub.Provider) {
+		fields["provider"] = "is not a provider of this site"
+	}
+	answers, afields := survey.ValidateAnswers(def, sub.Answers)
+	for k, v := range afields {
+		fields[k] = v
+	}
+	if len(fields) > 0 {
+		return nil, errInvalid(fields)
+	}
+
+	analyzeStart := time.Now()
+	r, err := intake.Build(def, site, sub, answers, s.analyzer, s.keys, s.now())
+	if err != nil {
+		return nil, err
+	}
+	s.metrics.observeAnalyzer(time.Since(analyzeStart))
+	if p.Kind == "kiosk" {
+		r.DeviceID = p.Device.ID
+	}
+	if inv != nil {
+		r.InvitationHash = inv.TokenHash
+	}
+	rec, err := s.store.SubmitResponse(ctx, r)
+	switch {
+	case errors.Is(err, storage.ErrInvitationUsed):
+		return nil, &Error{Status: fiber.StatusGone, Message: "this invitation has already been used or has expired", Fields: map[string]string{"token": "used or expired"}}
+	case errors.Is(err, storage.ErrBusy), errors.Is(err, storage.ErrClosed):
+		return nil, errStatus(fiber.StatusServiceUnavailable, "busy, try again shortly")
+	case err != nil:
+		return nil, err
+	}
+	out := &submitted{receipt: receipt{ID: rec.ID, SubmittedAt: rec.SubmittedAt.In(site.Location()).Format(time.RFC3339)},
+		wantsContact: r.WantsContact, site: site}
+	switch rec.Outcome {
+	case storage.Created:
+		out.status = fiber.StatusCreated
+		s.metrics.observeSubmission(sub.Channel)
+	case storage.Duplicate:
+		out.status = fiber.StatusOK
+	default:
+		return nil, &Error{Status: fiber.StatusConflict, Message: "a different response with this id already exists", Fields: map[string]string{"id": "already used for a different response"}}
+	}
+	return out, nil
+}
+
+// apiSubmit is POST /api/v1/responses.
+func (s *Server) apiSubmit(c *fiber.Ctx) error {
+	var sub survey.Submission
+	if err := decodeJSON(c.Body(), &sub); err != nil {
+		return err
+	}
+	out, err := s.submit(c.UserContext(), principal(c), &sub)
+	if err != nil {
+		return err
+	}
+	return c.Status(out.status).JSON(out.receipt)
+}
+
+// decodeJSON decodes a request body strictly, with a field-level message.
+func decodeJSON(body []byte, v any) error {
+	if !utf8Valid(body) {
+		return errInvalid(map[string]string{"body": "is not valid UTF-8"})
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return errInvalid(map[string]string{te.Field: "has the wrong type"})
+		}
+		return errInvalid(map[string]string{"body": "is not valid JSON"})
+	}
+	return nil
+}

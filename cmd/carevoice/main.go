@@ -1,0 +1,334 @@
+// Command carevoice is the whole of CareVoice: the server and its tools.
+// main wires the dependencies by hand; there is no global state.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/carevoice/carevoice/analytics"
+	"github.com/carevoice/carevoice/api"
+	"github.com/carevoice/carevoice/secure"
+	"github.com/carevoice/carevoice/storage"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "carevoice:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: carevoice [command] [flags]
+
+commands:
+  serve [--demo]        run the server (the default)
+  demo                  fill the database with realistic synthetic data
+  analyze               tag comments from a CSV
+  eval --data F         score the analyzer against a labelled CSV
+  export                write the CSV export
+  loadtest --url U      drive submissions at a running server and verify them
+  backup --out F        consistent online copy of the SQLite database
+  retag [--all]         re-analyze comments tagged by an older analyzer
+  user add              create an account
+  version               print versions
+Run "carevoice COMMAND -h" for a command's flags.`
+
+func run(args []string) error {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return cmdServe(args)
+	case "demo":
+		return cmdDemo(args)
+	case "analyze":
+		return cmdAnalyze(args)
+	case "eval":
+		return cmdEval(args)
+	case "export":
+		return cmdExport(args)
+	case "loadtest":
+		return cmdLoadtest(args)
+	case "backup":
+		return cmdBackup(args)
+	case "retag":
+		return cmdRetag(args)
+	case "user":
+		return cmdUser(args)
+	case "version":
+		return cmdVersion(args)
+	case "help", "-h", "--help":
+		fmt.Println(usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+}
+
+// config is the configuration shared by the commands that open the database.
+// Flags override environment variables, which override defaults.
+type config struct {
+	Addr        string
+	DB          string
+	DatabaseURL string
+	TZ          string
+	MinCell     int
+	SecretKey   string
+	AdminEmail  string
+	AdminPass   string
+	BaseURL     string
+	KioskIdle   time.Duration
+	LocalesDir  string
+	TLSCert     string
+	TLSKey      string
+}
+
+func envOr(k, def string) string {
+	if v, ok := os.LookupEnv(k); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// dbFlags registers the configuration flags on fs with env defaults.
+func dbFlags(fs *flag.FlagSet) *config {
+	c := &config{}
+	fs.StringVar(&c.DB, "db", envOr("CAREVOICE_DB", "./data/carevoice.db"), "SQLite file (env CAREVOICE_DB)")
+	fs.StringVar(&c.DatabaseURL, "database-url", envOr("DATABASE_URL", ""), "postgres://… switches storage to PostgreSQL (env DATABASE_URL)")
+	fs.StringVar(&c.TZ, "tz", envOr("CAREVOICE_TZ", "UTC"), "default time zone for sites without one (env CAREVOICE_TZ)")
+	c.SecretKey = os.Getenv("CAREVOICE_SECRET_KEY")
+	c.AdminEmail = envOr("CAREVOICE_ADMIN_EMAIL", "admin@localhost")
+	c.AdminPass = os.Getenv("CAREVOICE_ADMIN_PASSWORD")
+	c.BaseURL = os.Getenv("CAREVOICE_BASE_URL")
+	c.LocalesDir = os.Getenv("CAREVOICE_LOCALES")
+	c.MinCell = 10
+	return c
+}
+
+func (c *config) validate() error {
+	if _, err := time.LoadLocation(c.TZ); err != nil {
+		return fmt.Errorf("--tz %q is not a time zone name such as Europe/London", c.TZ)
+	}
+	if v := os.Getenv("CAREVOICE_MIN_CELL"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("CAREVOICE_MIN_CELL must be a whole number of at least 1, not %q", v)
+		}
+		c.MinCell = n
+	}
+	if v := os.Getenv("CAREVOICE_KIOSK_IDLE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			return fmt.Errorf("CAREVOICE_KIOSK_IDLE must be a duration such as 90s, not %q", v)
+		}
+		c.KioskIdle = d
+	}
+	return nil
+}
+
+// dataDir is where the key file lives: beside the SQLite file.
+func (c *config) dataDir() string { return filepath.Dir(c.DB) }
+
+func newLogger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// openStore opens and seeds the database.
+func openStore(ctx context.Context, c *config, log *slog.Logger) (*storage.Store, error) {
+	st, err := storage.Open(ctx, storage.Config{SQLitePath: c.DB, DatabaseURL: c.DatabaseURL, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Seed(ctx, c.TZ); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// ensureAdmin creates the first admin when no account exists; a generated
+// password is printed once, to stdout, never to the log.
+func ensureAdmin(ctx context.Context, st *storage.Store, c *config, out io.Writer) error {
+	n, err := st.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	pw := c.AdminPass
+	generated := pw == ""
+	if generated {
+		tok, _ := secure.NewToken("")
+		pw = tok[:24]
+	} else if err := secure.CheckPasswordPolicy(pw, c.AdminEmail); err != nil {
+		return fmt.Errorf("CAREVOICE_ADMIN_PASSWORD: %w", err)
+	}
+	hash, err := secure.HashPassword(pw)
+	if err != nil {
+		return err
+	}
+	if err := st.CreateUser(ctx, &storage.User{Email: c.AdminEmail, PasswordHash: hash, Role: storage.RoleAdmin}); err != nil {
+		return err
+	}
+	if generated {
+		fmt.Fprintf(out, "\nFirst admin account created:\n  email:    %s\n  password: %s\nThis password is shown only once. Sign in at /login and keep it safe.\n\n", c.AdminEmail, pw)
+	}
+	return nil
+}
+
+func cmdServe(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c := dbFlags(fs)
+	fs.StringVar(&c.Addr, "addr", envOr("CAREVOICE_ADDR", ":8080"), "listen address (env CAREVOICE_ADDR)")
+	fs.StringVar(&c.TLSCert, "tls-cert", envOr("CAREVOICE_TLS_CERT", ""), "TLS certificate file")
+	fs.StringVar(&c.TLSKey, "tls-key", envOr("CAREVOICE_TLS_KEY", ""), "TLS key file")
+	demo := fs.Bool("demo", false, "fill an empty database with demo data first")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := c.validate(); err != nil {
+		return err
+	}
+	log := newLogger()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	keys, err := secure.LoadOrCreateKey(c.dataDir(), c.SecretKey)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := ensureAdmin(ctx, st, c, os.Stdout); err != nil {
+		return err
+	}
+	an, err := analytics.New()
+	if err != nil {
+		return err
+	}
+	if *demo {
+		n, err := st.CountResponses(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			log.Info("filling the empty database with demo data")
+			if err := fillDemo(ctx, st, an, keys, demoOptions{Responses: 20000, Months: 12}, os.Stderr); err != nil {
+				return err
+			}
+		}
+	}
+	_, app, err := api.New(api.Deps{Store: st, Analyzer: an, Keys: keys, Logger: log, Config: api.Config{
+		BaseURL: c.BaseURL, MinCell: c.MinCell, KioskIdle: c.KioskIdle, LocalesDir: c.LocalesDir,
+		SecureCookies: c.TLSCert != "",
+	}})
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() {
+		log.Info("listening", "addr", c.Addr, "storage", st.Dialect())
+		if c.TLSCert != "" {
+			errc <- app.ListenTLS(c.Addr, c.TLSCert, c.TLSKey)
+		} else {
+			errc <- app.Listen(c.Addr)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight")
+	// In-flight requests finish (each waits for its commit), then the store
+	// closes after the writer has committed its last batch.
+	if err := app.ShutdownWithTimeout(30 * time.Second); err != nil {
+		log.Error("shutdown", "err", err)
+	}
+	return nil
+}
+
+func cmdVersion(args []string) error {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	c := dbFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	fmt.Printf("carevoice %s\nanalyzer %s\n", version, analytics.Version)
+	ctx := context.Background()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := storage.Open(ctx, storage.Config{SQLitePath: c.DB, DatabaseURL: c.DatabaseURL, Logger: quiet})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	fmt.Println(st.ServerVersion(ctx))
+	return nil
+}
+
+func cmdUser(args []string) error {
+	if len(args) == 0 || args[0] != "add" {
+		return errors.New("usage: carevoice user add --email E --role admin|manager|quality [--password P] [--sites a,b]")
+	}
+	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
+	c := dbFlags(fs)
+	email := fs.String("email", "", "account email")
+	role := fs.String("role", "", "admin, manager or quality")
+	pw := fs.String("password", "", "password (generated and printed when absent)")
+	sites := fs.String("sites", "", "comma-separated sites a manager may see (empty: all)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *email == "" || !storage.ValidRole(*role) {
+		return errors.New("--email and --role (admin, manager or quality) are required")
+	}
+	generated := *pw == ""
+	if generated {
+		tok, _ := secure.NewToken("")
+		*pw = tok[:24]
+	} else if err := secure.CheckPasswordPolicy(*pw, *email); err != nil {
+		return fmt.Errorf("--password: %w", err)
+	}
+	ctx := context.Background()
+	st, err := openStore(ctx, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	hash, err := secure.HashPassword(*pw)
+	if err != nil {
+		return err
+	}
+	u := &storage.User{Email: *email, PasswordHash: hash, Role: *role, Sites: *sites}
+	if err := st.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, storage.ErrConflict) {
+			return fmt.Errorf("an account for %s already exists", *email)
+		}
+		return err
+	}
+	st.Audit(ctx, "cli", "user.create", u.Email, map[string]string{"role": u.Role, "sites": u.Sites})
+	fmt.Printf("created %s (%s)\n", u.Email, u.Role)
+	if generated {
+		fmt.Printf("password: %s\n(shown only once)\n", *pw)
+	}
+	return nil
+}

@@ -1,0 +1,357 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+)
+
+// groupWriter gathers concurrent submissions and commits them together: one
+// transaction and one fsync for many patients. Each submission runs in its own
+// savepoint so that a bad one fails alone.
+type groupWriter struct {
+	s        *Store
+	ch       chan *job
+	batchMax int
+
+	mu     sync.RWMutex
+	closed bool
+	done   chan struct{}
+
+	insResp, insAnswer, insTheme, insContact, useInvite *sql.Stmt
+
+	// Observers for /metrics; set before the first submission.
+	OnBatch func(size int, commit time.Duration)
+}
+
+type job struct {
+	ctx  context.Context
+	r    *NewResponse
+	rec  Receipt
+	err  error
+	done chan struct{}
+}
+
+func newGroupWriter(s *Store, batchMax, queueMax int) *groupWriter {
+	if batchMax <= 0 {
+		batchMax = 512
+	}
+	if queueMax <= 0 {
+		queueMax = 8192
+	}
+	w := &groupWriter{s: s, ch: make(chan *job, queueMax), batchMax: batchMax, done: make(chan struct{})}
+	go w.run()
+	return w
+}
+
+// ErrClosed is returned for a submission that arrives after shutdown began.
+var ErrClosed = errors.New("storage: closed")
+
+func (w *groupWriter) submit(ctx context.Context, r *NewResponse) (Receipt, error) {
+	j := &job{ctx: ctx, r: r, done: make(chan struct{})}
+	w.mu.RLock()
+	if w.closed {
+		w.mu.RUnlock()
+		return Receipt{}, ErrClosed
+	}
+	select {
+	case w.ch <- j:
+	default:
+		w.mu.RUnlock()
+		return Receipt{}, ErrBusy
+	}
+	w.mu.RUnlock()
+	// Once queued, a submission is always committed or failed by the
+	// writer; we wait for it even if the client went away, so that what we
+	// report (and log) is what happened.
+	<-j.done
+	return j.rec, j.err
+}
+
+// QueueDepth is the number of submissions waiting for the writer.
+func (s *Store) QueueDepth() int { return len(s.writer.ch) }
+
+// SetBatchObserver registers a callback for each committed batch (metrics).
+func (s *Store) SetBatchObserver(f func(size int, commit time.Duration)) { s.writer.OnBatch = f }
+
+func (w *groupWriter) close() {
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.ch)
+	}
+	w.mu.Unlock()
+	<-w.done
+	for _, st := range []*sql.Stmt{w.insResp, w.insAnswer, w.insTheme, w.insContact, w.useInvite} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+func (w *groupWriter) prepare() error {
+	db := w.s.wdb
+	var err error
+	p := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = db.Prepare(q)
+		return st
+	}
+	w.insResp = p(`INSERT INTO responses (id, survey, survey_version, site, department, provider, channel, lang,
+		submitted_at, local_day, fingerprint, fft, nps, wants_contact, device_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		ON CONFLICT (id) DO NOTHING RETURNING seq`)
+	w.insAnswer = p(`INSERT INTO answers (response_seq, question, position, qtype, intent, value_num, value_text,
+		value_choices, sentiment, score, themes, analyzer_version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`)
+	w.insTheme = p(`INSERT INTO comment_themes (response_seq, question, theme, polarity) VALUES ($1, $2, $3, $4)`)
+	w.insContact = p(`INSERT INTO contacts (response_seq, sealed, created_at) VALUES ($1, $2, $3)`)
+	w.useInvite = p(`UPDATE invitations SET used_at = $1, response_id = $2
+		WHERE token_hash = $3 AND survey = $4 AND site = $5 AND used_at IS NULL AND expires_at > $1`)
+	if err != nil {
+		return fmt.Errorf("storage: prepare writer statements: %w", err)
+	}
+	return nil
+}
+
+func (w *groupWriter) run() {
+	defer close(w.done)
+	perr := w.prepare()
+	for {
+		j, ok := <-w.ch
+		if !ok {
+			return
+		}
+		batch := []*job{j}
+	drain:
+		for len(batch) < w.batchMax {
+			select {
+			case j, ok := <-w.ch:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, j)
+			default:
+				break drain
+			}
+		}
+		if perr != nil {
+			// Statements failed to prepare (e.g. the database vanished at
+			// start); try again for this batch.
+			perr = w.prepare()
+		}
+		if perr != nil {
+			w.finish(batch, perr)
+			continue
+		}
+		w.commit(batch)
+	}
+}
+
+func (w *groupWriter) finish(batch []*job, err error) {
+	for _, j := range batch {
+		if err != nil {
+			j.err = err
+		}
+		close(j.done)
+	}
+}
+
+func (w *groupWriter) commit(batch []*job) {
+	start := time.Now()
+	// The batch runs on its own context: a client that hangs up must not
+	// abort the other patients' answers committed with it.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tx, err := w.s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		w.finish(batch, fmt.Errorf("storage: begin batch: %w", err))
+		return
+	}
+	agg := newRollupBatch()
+	for _, j := range batch {
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT sub"); err != nil {
+			tx.Rollback()
+			w.finish(batch, fmt.Errorf("storage: savepoint: %w", err))
+			return
+		}
+		rec, err := w.insertResponse(ctx, tx, j.r)
+		if err != nil || rec.Outcome != Created {
+			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT sub"); rerr != nil {
+				tx.Rollback()
+				w.finish(batch, fmt.Errorf("storage: rollback savepoint: %w", rerr))
+				return
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT sub"); err != nil {
+			tx.Rollback()
+			w.finish(batch, fmt.Errorf("storage: release savepoint: %w", err))
+			return
+		}
+		j.rec, j.err = rec, err
+		if err == nil && rec.Outcome == Created {
+			agg.add(j.r)
+		}
+	}
+	if err := agg.flush(ctx, tx); err != nil {
+		tx.Rollback()
+		w.finish(batch, err)
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		w.finish(batch, fmt.Errorf("storage: commit batch: %w", err))
+		return
+	}
+	if w.OnBatch != nil {
+		w.OnBatch(len(batch), time.Since(start))
+	}
+	w.finish(batch, nil)
+}
+
+// rollupBatch sums a batch's responses by rollup key so that each key is
+// written once per batch, in a fixed order (no deadlocks between instances
+// sharing a PostgreSQL database).
+type rollupBatch struct {
+	daily  map[rollupKey]*dailyCounts
+	themes map[themeKey]int64
+}
+
+type rollupKey struct{ Day, Site, Department, Provider, Survey, Channel string }
+
+type themeKey struct {
+	rollupKey
+	Theme, Polarity string
+}
+
+type dailyCounts struct {
+	Responses                                    int64
+	FFT                                          [6]int64
+	Promoters, Passives, Detractors              int64
+	Comments, Positive, Neutral, Negative, Mixed int64
+}
+
+func newRollupBatch() *rollupBatch {
+	return &rollupBatch{daily: map[rollupKey]*dailyCounts{}, themes: map[themeKey]int64{}}
+}
+
+func (b *rollupBatch) add(r *NewResponse) {
+	k := rollupKey{r.LocalDay, r.Site, r.Department, r.Provider, r.Survey, r.Channel}
+	c := b.daily[k]
+	if c == nil {
+		c = &dailyCounts{}
+		b.daily[k] = c
+	}
+	c.Responses++
+	if r.FFT != nil && *r.FFT >= 0 && *r.FFT <= 5 {
+		c.FFT[*r.FFT]++
+	}
+	if r.NPS != nil {
+		switch {
+		case *r.NPS >= 9:
+			c.Promoters++
+		case *r.NPS >= 7:
+			c.Passives++
+		default:
+			c.Detractors++
+		}
+	}
+	for _, a := range r.Answers {
+		if a.Analysis == nil {
+			continue
+		}
+		c.Comments++
+		switch a.Analysis.Sentiment {
+		case "positive":
+			c.Positive++
+		case "negative":
+			c.Negative++
+		case "mixed":
+			c.Mixed++
+		default:
+			c.Neutral++
+		}
+		seen := map[string]bool{}
+		for _, h := range a.Analysis.Themes {
+			if seen[h.ID] {
+				continue
+			}
+			seen[h.ID] = true
+			b.themes[themeKey{k, h.ID, h.Polarity}]++
+		}
+	}
+}
+
+func (k rollupKey) less(o rollupKey) bool {
+	a := [6]string{k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel}
+	b := [6]string{o.Day, o.Site, o.Department, o.Provider, o.Survey, o.Channel}
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return false
+}
+
+const upsertDaily = `INSERT INTO rollup_daily (day, site, department, provider, survey, channel, responses,
+	fft_0, fft_1, fft_2, fft_3, fft_4, fft_5, nps_promoters, nps_passives, nps_detractors,
+	comments, positive, neutral, negative, mixed)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+	ON CONFLICT (day, site, department, provider, survey, channel) DO UPDATE SET
+	responses = rollup_daily.responses + excluded.responses,
+	fft_0 = rollup_daily.fft_0 + excluded.fft_0, fft_1 = rollup_daily.fft_1 + excluded.fft_1,
+	fft_2 = rollup_daily.fft_2 + excluded.fft_2, fft_3 = rollup_daily.fft_3 + excluded.fft_3,
+	fft_4 = rollup_daily.fft_4 + excluded.fft_4, fft_5 = rollup_daily.fft_5 + excluded.fft_5,
+	nps_promoters = rollup_daily.nps_promoters + excluded.nps_promoters,
+	nps_passives = rollup_daily.nps_passives + excluded.nps_passives,
+	nps_detractors = rollup_daily.nps_detractors + excluded.nps_detractors,
+	comments = rollup_daily.comments + excluded.comments,
+	positive = rollup_daily.positive + excluded.positive, neutral = rollup_daily.neutral + excluded.neutral,
+	negative = rollup_daily.negative + excluded.negative, mixed = rollup_daily.mixed + excluded.mixed`
+
+const upsertTheme = `INSERT INTO rollup_themes (day, site, department, provider, survey, channel, theme, polarity, n)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+	ON CONFLICT (day, site, department, provider, survey, channel, theme, polarity) DO UPDATE SET
+	n = rollup_themes.n + excluded.n`
+
+func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
+	keys := make([]rollupKey, 0, len(b.daily))
+	for k := range b.daily {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
+	for _, k := range keys {
+		c := b.daily[k]
+		if _, err := tx.ExecContext(ctx, upsertDaily, k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel,
+			c.Responses, c.FFT[0], c.FFT[1], c.FFT[2], c.FFT[3], c.FFT[4], c.FFT[5],
+			c.Promoters, c.Passives, c.Detractors, c.Comments, c.Positive, c.Neutral, c.Negative, c.Mixed); err != nil {
+			return fmt.Errorf("storage: update daily rollup: %w", err)
+		}
+	}
+	tkeys := make([]themeKey, 0, len(b.themes))
+	for k := range b.themes {
+		tkeys = append(tkeys, k)
+	}
+	sort.Slice(tkeys, func(i, j int) bool {
+		if tkeys[i].rollupKey != tkeys[j].rollupKey {
+			return tkeys[i].rollupKey.less(tkeys[j].rollupKey)
+		}
+		if tkeys[i].Theme != tkeys[j].Theme {
+			return tkeys[i].Theme < tkeys[j].Theme
+		}
+		return tkeys[i].Polarity < tkeys[j].Polarity
+	})
+	for _, k := range tkeys {
+		if _, err := tx.ExecContext(ctx, upsertTheme, k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel,
+			k.Theme, k.Polarity, b.themes[k]); err != nil {
+			return fmt.Errorf("storage: update theme rollup: %w", err)
+		}
+	}
+	return nil
+}
