@@ -245,7 +245,7 @@ func (a *Analyzer) Analyze(text string, intent Intent) Result {
 		// complaint in one comment make it mixed unless one clearly outweighs.
 		hi, lo := 0.0, 0.0
 		for _, c := range d.Clauses {
-			v := clauseScore(c)
+			v := polarityScore(c)
 			hi, lo = math.Max(hi, v), math.Min(lo, v)
 		}
 		m := float64(p[parMixed])

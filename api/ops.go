@@ -36,5 +36,4 @@ func (s *Server) staticFile(c *fiber.Ctx) error {
 	return c.Send(f.Data)
 }
 
-// publishedActions returns the latest "You said, we did" actions of a site.
-func (s *Server) publishedActions(c *fiber.Ctx, site, lang string) []string { return nil }
+func (s *Server) opsRoutes(app *fiber.App) {}

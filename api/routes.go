@@ -74,11 +74,6 @@ func (s *Server) routes(app *fiber.App) {
 	app.Use(func(c *fiber.Ctx) error { return errStatus(fiber.StatusNotFound, "not found") })
 }
 
-// featureRoutes registers the routes of the dashboard, export, cases and
-// other features; each feature adds its lines here.
-func (s *Server) featureRoutes(app *fiber.App) {
-}
-
 // handle registers a route with its permission.
 func (s *Server) handle(app *fiber.App, method, path string, p Permission, h fiber.Handler) {
 	s.perms[method+" "+path] = p

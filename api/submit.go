@@ -101,6 +101,7 @@ func (s *Server) submit(ctx context.Context, p *Principal, sub *survey.Submissio
 	if inv != nil {
 		r.InvitationHash = inv.TokenHash
 	}
+	r.Case = s.caseFor(ctx, site, r)
 	rec, err := s.store.SubmitResponse(ctx, r)
 	switch {
 	case errors.Is(err, storage.ErrInvitationUsed):
@@ -116,6 +117,7 @@ func (s *Server) submit(ctx context.Context, p *Principal, sub *survey.Submissio
 	case storage.Created:
 		out.status = fiber.StatusCreated
 		s.metrics.observeSubmission(sub.Channel)
+		s.afterSubmit(r, rec)
 	case storage.Duplicate:
 		out.status = fiber.StatusOK
 	default:

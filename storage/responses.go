@@ -34,6 +34,8 @@ type NewResponse struct {
 	Contact      []byte
 	WantsContact bool
 	Answers      []NewAnswer
+	// Case, when set, opens a follow-up case in the same transaction.
+	Case *NewCase
 }
 
 // NewAnswer is one typed answer with, for text, its analysis.
@@ -139,6 +141,11 @@ func (w *groupWriter) insertResponse(ctx context.Context, tx *sql.Tx, r *NewResp
 	if r.Contact != nil {
 		if _, err := tx.StmtContext(ctx, w.insContact).ExecContext(ctx, seq, r.Contact, ms(r.SubmittedAt)); err != nil {
 			return Receipt{}, fmt.Errorf("storage: insert contact: %w", err)
+		}
+	}
+	if r.Case != nil {
+		if err := insertCase(ctx, tx, seq, r); err != nil {
+			return Receipt{}, err
 		}
 	}
 	return Receipt{Outcome: Created, ID: r.ID, Seq: seq, SubmittedAt: r.SubmittedAt}, nil
