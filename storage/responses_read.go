@@ -166,3 +166,9 @@ func scanAnswer(rows *sql.Rows) (StoredAnswer, error) {
 	}
 	return a, nil
 }
+
+// QueryRowForTest runs a read query for tests that compare the rollups with
+// the raw data.
+func (s *Store) QueryRowForTest(ctx context.Context, q string, dest ...any) error {
+	return s.rdb.QueryRowContext(ctx, q).Scan(dest...)
+}

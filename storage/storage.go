@@ -4,6 +4,11 @@
 // SQLite (the embedded default) gets one write connection with immediate
 // transactions and a separate pool of read connections; PostgreSQL shares one
 // pool. The same versioned migrations run on both.
+//
+// Placeholders: raw SQL uses $1, $2, … (PostgreSQL's form, which SQLite also
+// reads). mattn/go-sqlite3 binds arguments by position, and SQLite numbers
+// $N parameters in order of first appearance, so $N must first appear in
+// increasing order in the text ($1 … $2 … $3), though each may repeat.
 package storage
 
 import (

@@ -5,4 +5,3 @@ import "errors"
 func cmdExport(args []string) error   { return errors.New("export: not built yet") }
 func cmdLoadtest(args []string) error { return errors.New("loadtest: not built yet") }
 func cmdBackup(args []string) error   { return errors.New("backup: not built yet") }
-func cmdRetag(args []string) error    { return errors.New("retag: not built yet") }
