@@ -428,7 +428,7 @@ func (x *Extractor) Extract(text string, intent int, d *Doc) {
 		add(cross(h, intent), 1, -1)
 	}
 	wish, hasPos, hasNeg := false, false, false
-	for ci, c := range d.Clauses {
+	for _, c := range d.Clauses {
 		if c.Wish {
 			wish = true
 			add(cross(ftWish, intent), 1, c.TokStart)
@@ -439,7 +439,6 @@ func (x *Extractor) Extract(text string, intent int, d *Doc) {
 		if c.Val < -0.5 {
 			hasNeg = true
 		}
-		_ = ci
 	}
 	if wish {
 		add(ftWish, 1, -1)

@@ -195,9 +195,9 @@ plan|s promised promise|s never_heard_back heard_back chase|d|ing handover trans
 next_appointment review|s reviewed aftercare after_care signposted signposting liaise|d liaising
 liaison coordinated co-ordinated joined_up transition seguimiento resultados`,
 	ThBilling: `bill|s|ed|ing invoice|s|d charge|s|d charging cost|s|ly fee|s insurance insurer|s copay|s co-pay|s
-copayment|s payment|s pay|ing paid price|s|y pricing expensive overcharged refund|s|ed deductible
+copayment|s payment|s price|s|y pricing expensive overcharged refund|s|ed deductible
 out_of_pocket afford|able parking_fee parking_charges factura facturas cobro cobraron seguro precio`,
-	ThPrivacy: `privacy private overheard overhear|d|ing confidential|ity dignity discreet discretion curtain|s
+	ThPrivacy: `privacy private_room private_space overheard overhear|d|ing confidential|ity lack_of_dignity no_dignity discreet discretion curtain|s
 exposed in_front_of_everyone in_front_of_other_patients embarrass|ed|ing|ment undignified gown
 humiliated humiliating eavesdrop|ping privacidad privada`,
 }
