@@ -1,6 +1,7 @@
 package charts
 
 import (
+	"context"
 	"encoding/json"
 	"html/template"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/carevoice/carevoice/stats"
 )
@@ -146,6 +148,63 @@ process.stdout.write(JSON.stringify(got));`
 				if !seen[h] {
 					t.Fatalf("name %q not passed to echarts unchanged; got %s", h, res)
 				}
+			}
+		})
+	}
+}
+
+// TestRendersWithVendoredECharts runs each snippet against the real, vendored echarts.min.js
+// (server-side SVG rendering in node), so an option go-echarts builds that our ECharts version
+// rejects fails here rather than as a blank chart in a manager's browser.
+func TestRendersWithVendoredECharts(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node not installed")
+	}
+	lib, err := filepath.Abs(filepath.Join("..", "static", "vendor", "echarts.min.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(lib); err != nil {
+		t.Skip("vendored echarts not present")
+	}
+	libJS, _ := json.Marshal(lib)
+	for _, k := range kinds {
+		t.Run(k.name, func(t *testing.T) {
+			out, err := k.render(baseOptions(), hostileSeries()...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := scriptBody.FindStringSubmatch(string(out))[1]
+			prog := `try {
+var real = require(` + string(libJS) + `), chart;
+var window = {addEventListener: function () {}};
+var document = {getElementById: function () { return {clientHeight: 0, style: {}}; }};
+var echarts = {init: function () { chart = real.init(null, null, {renderer: "svg", ssr: true, width: 800, height: 400}); return chart; }};
+` + body + `
+var svg = chart.renderToSVGString();
+process.stdout.write(svg);
+process.exit(0);
+} catch (e) { process.stderr.write(String(e && e.stack || e)); process.exit(1); }`
+			f := filepath.Join(t.TempDir(), "r.js")
+			if err := os.WriteFile(f, []byte(prog), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			res, err := exec.CommandContext(ctx, node, f).Output()
+			if err != nil {
+				t.Fatalf("node: %v", err)
+			}
+			svg := string(res)
+			if !strings.HasPrefix(svg, "<svg") || len(svg) < 1000 {
+				t.Fatalf("got no chart: %.300s", svg)
+			}
+			if strings.Contains(strings.ToLower(svg), "<script") {
+				t.Fatal("a name became markup in the rendered SVG")
+			}
+			if !strings.Contains(svg, "FFT % positive") {
+				t.Fatal("title missing from the rendered chart")
 			}
 		})
 	}
