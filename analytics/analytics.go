@@ -25,7 +25,7 @@ import (
 
 // Version identifies the rules that produced a Result; stored beside every
 // result so that `carevoice retag` can find results older than the current rules.
-const Version = "1.0.0"
+const Version = "1.1.0"
 
 // Intent is what the question asked for; it changes how short answers read.
 type Intent string
@@ -90,7 +90,15 @@ const (
 	parMode      = parThreshold + textfeat.NumThemes // per theme: ModeRules, ModeModel or ModeEither
 	parMixed     = parMode + textfeat.NumThemes      // clause score both ways that makes a contrast "mixed"
 	parOneSided  = parMixed + 1                      // lexicon valence that overrides a neutral call when no word argues back
-	NumParams    = parOneSided + 1
+	parRuleShift = parOneSided + 1                   // per theme, ModeSplit: threshold shift when a pattern matched
+	NumParams    = parRuleShift + textfeat.NumThemes
+)
+
+// Indices of the rule thresholds among the params, for the trainer.
+const (
+	ParMixed     = parMixed
+	ParOneSided  = parOneSided
+	ParRuleShift = parRuleShift
 )
 
 // Theme decision modes (stored as params).
@@ -98,6 +106,7 @@ const (
 	ModeRules  = 0 // no training data: the hand-written patterns decide
 	ModeModel  = 1 // the model decides (the patterns are among its features)
 	ModeEither = 2 // few examples: the model or a pattern
+	ModeSplit  = 3 // the model, with a lower (or higher) bar where a pattern matched
 )
 
 //go:embed model.bin
@@ -243,6 +252,8 @@ func (a *Analyzer) Analyze(text string, intent Intent) Result {
 	if d.HasContrast && !d.Nothing {
 		// "The nurse was lovely but the wait was awful": strong praise and strong
 		// complaint in one comment make it mixed unless one clearly outweighs.
+		// (Mixed on clauses without a contrast word was tried: CV +0.001 at
+		// best, −0.03 at a low bar; not kept.)
 		hi, lo := 0.0, 0.0
 		for _, c := range d.Clauses {
 			v := polarityScore(c)
@@ -267,6 +278,12 @@ func (a *Analyzer) Analyze(text string, intent Intent) Result {
 			hit = len(rules) > 0
 		case ModeModel:
 			hit = logit[outTheme+t] > p[parThreshold+t]
+		case ModeSplit:
+			th := p[parThreshold+t]
+			if len(rules) > 0 {
+				th += p[parRuleShift+t]
+			}
+			hit = logit[outTheme+t] > th
 		default:
 			hit = len(rules) > 0 || logit[outTheme+t] > p[parThreshold+t]
 		}

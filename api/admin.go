@@ -101,6 +101,12 @@ func (s *Server) apiCreateInvitations(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
+	p := principal(c)
+	// Refuse another site's manager before validating, so that the field
+	// messages tell them nothing about a site they may not see.
+	if b.Site != "" && !p.CanSeeSite(b.Site) {
+		return errStatus(fiber.StatusForbidden, "you may not invite patients for this site")
+	}
 	f := map[string]string{}
 	if b.Count < 1 || b.Count > 1000 {
 		f["count"] = "must be between 1 and 1000"
@@ -129,10 +135,6 @@ func (s *Server) apiCreateInvitations(c *fiber.Ctx) error {
 	}
 	if len(f) > 0 {
 		return errInvalid(f)
-	}
-	p := principal(c)
-	if !p.CanSeeSite(b.Site) {
-		return errStatus(fiber.StatusForbidden, "you may not invite patients for this site")
 	}
 	expires := s.now().Add(time.Duration(b.ExpiresInHours) * time.Hour)
 	invs := make([]storage.Invitation, b.Count)

@@ -75,6 +75,9 @@ func (s *Server) login(c *fiber.Ctx, email, password string) (*storage.User, err
 	s.store.Audit(ctx, "user:"+u.Email, "login.success", u.Email, map[string]string{"ip": c.IP()})
 	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: sid, Path: "/", HTTPOnly: true, Secure: s.cfg.SecureCookies,
 		SameSite: fiber.CookieSameSiteLaxMode, MaxAge: int(s.cfg.SessionMax / time.Second)})
+	// A script signing in with the JSON API needs the session's CSRF token
+	// for its next POST; only this same-origin answer carries it.
+	c.Locals("csrf", s.keys.CSRFToken(hash))
 	return u, nil
 }
 
@@ -101,7 +104,8 @@ func (s *Server) apiLogin(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"email": u.Email, "role": u.Role})
+	c.Set("Cache-Control", "no-store")
+	return c.JSON(fiber.Map{"email": u.Email, "role": u.Role, "csrf": c.Locals("csrf")})
 }
 
 // apiLogout is POST /api/v1/auth/logout.

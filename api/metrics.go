@@ -21,6 +21,7 @@ type metrics struct {
 	commit      *histogram
 	analyzer    *histogram
 	submissions map[string]uint64
+	limited     map[string]uint64 // requests refused by rate limits, by principal kind
 }
 
 type histogram struct {
@@ -51,19 +52,32 @@ func newMetrics() *metrics {
 		requests: map[[3]string]uint64{}, latency: map[[2]string]*histogram{},
 		batch:  newHistogram(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
 		commit: newHistogram(latencyBounds...), analyzer: newHistogram(.00001, .00005, .0001, .0005, .001, .005, .01),
-		submissions: map[string]uint64{},
+		submissions: map[string]uint64{}, limited: map[string]uint64{},
 	}
 }
 
+var statusClass = [...]string{"0xx", "1xx", "2xx", "3xx", "4xx", "5xx"}
+
 func (m *metrics) observeRequest(method, route string, status int, d time.Duration) {
+	class := "5xx"
+	if c := status / 100; c >= 0 && c < len(statusClass) {
+		class = statusClass[c]
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.requests[[3]string{method, route, fmt.Sprintf("%dxx", status/100)}]++
+	k3 := [3]string{method, route, class}
+	if _, ok := m.requests[k3]; !ok {
+		// Fiber's strings point into buffers it reuses for the next
+		// request: a map key must own its bytes.
+		method, route = strings.Clone(method), strings.Clone(route)
+		k3 = [3]string{method, route, class}
+	}
+	m.requests[k3]++
 	k := [2]string{method, route}
 	h := m.latency[k]
 	if h == nil {
 		h = newHistogram(latencyBounds...)
-		m.latency[k] = h
+		m.latency[[2]string{strings.Clone(method), strings.Clone(route)}] = h
 	}
 	h.observe(d.Seconds())
 }
@@ -83,7 +97,16 @@ func (m *metrics) observeAnalyzer(d time.Duration) {
 
 func (m *metrics) observeSubmission(channel string) {
 	m.mu.Lock()
+	if _, ok := m.submissions[channel]; !ok {
+		channel = strings.Clone(channel)
+	}
 	m.submissions[channel]++
+	m.mu.Unlock()
+}
+
+func (m *metrics) observeRateLimited(kind string) {
+	m.mu.Lock()
+	m.limited[kind]++
 	m.mu.Unlock()
 }
 
@@ -103,6 +126,7 @@ func (s *Server) metricsHandler(c *fiber.Ctx) error {
 	m := s.metrics
 	var b strings.Builder
 	m.mu.Lock()
+	defer m.mu.Unlock() // also on a panic: a held lock would stop every request
 	b.WriteString("# TYPE carevoice_http_requests_total counter\n")
 	keys := make([][3]string, 0, len(m.requests))
 	for k := range m.requests {
@@ -136,7 +160,10 @@ func (s *Server) metricsHandler(c *fiber.Ctx) error {
 	for _, ch := range chans {
 		fmt.Fprintf(&b, "carevoice_submissions_total{channel=%q} %d\n", ch, m.submissions[ch])
 	}
-	m.mu.Unlock()
+	b.WriteString("# TYPE carevoice_rate_limited_total counter\n")
+	for _, k := range []string{"kiosk", "public"} {
+		fmt.Fprintf(&b, "carevoice_rate_limited_total{principal=%q} %d\n", k, m.limited[k])
+	}
 	fmt.Fprintf(&b, "# TYPE carevoice_submit_queue_depth gauge\ncarevoice_submit_queue_depth %d\n", s.store.QueueDepth())
 	_ = math.Inf
 	c.Set(fiber.HeaderContentType, "text/plain; version=0.0.4")

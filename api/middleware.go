@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"runtime/debug"
 	"slices"
@@ -75,7 +76,7 @@ func (s *Server) requestMeta(c *fiber.Ctx) error {
 	b := make([]byte, 16)
 	rand.Read(b)
 	c.Locals("request_id", hex.EncodeToString(b[:8]))
-	c.Locals("nonce", base64.RawStdEncoding.EncodeToString(b[8:]))
+	c.Locals("nonce", base64.RawURLEncoding.EncodeToString(b[8:]))
 	start := time.Now()
 	err := c.Next()
 	status := c.Response().StatusCode()
@@ -102,19 +103,153 @@ func nonce(c *fiber.Ctx) string {
 	return n
 }
 
+// securityState is what the security middleware works out once at start.
+type securityState struct {
+	proxies         []netip.Prefix // trusted reverse proxies (CAREVOICE_TRUSTED_PROXIES)
+	kioskAncestors  string         // frame-ancestors sources for kiosk pages; "" = none
+	csp, cspKiosk   [2]string      // the CSP around the nonce, for staff/patient and kiosk pages
+	hstsFromProxies bool           // believe X-Forwarded-Proto from a trusted proxy
+}
+
+// initSecurity parses the security settings; New calls it before routes.
+func (s *Server) initSecurity() error {
+	for _, p := range s.cfg.TrustedProxies {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		pre, err := netip.ParsePrefix(p)
+		if err != nil {
+			a, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return fmt.Errorf("api: trusted proxy %q is neither an address nor a CIDR range", p)
+			}
+			pre = netip.PrefixFrom(a, a.BitLen())
+		}
+		s.sec.proxies = append(s.sec.proxies, pre.Masked())
+	}
+	anc, err := FrameAncestors(s.cfg.KioskFrameAncestors)
+	if err != nil {
+		return err
+	}
+	s.sec.kioskAncestors = anc
+	s.sec.hstsFromProxies = len(s.sec.proxies) > 0
+	// Behind a TLS-terminating proxy the public URL says https: cookies
+	// must then be Secure even though this process speaks plain HTTP.
+	if strings.HasPrefix(strings.ToLower(s.cfg.BaseURL), "https://") {
+		s.cfg.SecureCookies = true
+	}
+	const base = "default-src 'self'; script-src 'self' 'nonce-"
+	const rest = "'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors "
+	s.sec.csp = [2]string{base, rest + "'none'"}
+	s.sec.cspKiosk = s.sec.csp
+	if anc != "" {
+		s.sec.cspKiosk[1] = rest + anc
+	}
+	return nil
+}
+
+// FrameAncestors checks a CAREVOICE_KIOSK_FRAME_ANCESTORS value: space-
+// separated CSP sources ('self' or http(s) origins, wildcards in the host
+// allowed). Anything else is refused rather than passed into a header.
+func FrameAncestors(v string) (string, error) {
+	var out []string
+	for _, f := range strings.Fields(v) {
+		ok := f == "'self'"
+		if !ok {
+			if u, err := url.Parse(f); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" &&
+				u.User == nil && u.RawQuery == "" && u.Fragment == "" && !strings.ContainsAny(f, ";,'\"") {
+				ok = true
+			}
+		}
+		if !ok {
+			return "", fmt.Errorf("api: kiosk frame ancestor %q must be 'self' or an origin such as https://portal.example.org", f)
+		}
+		out = append(out, f)
+	}
+	return strings.Join(out, " "), nil
+}
+
+// trustedProxy reports whether addr is one of the configured proxies.
+func (s *Server) trustedProxy(addr string) bool {
+	a, err := netip.ParseAddr(strings.TrimSpace(addr))
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range s.sec.proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientAddress settles the client's address before anything reads c.IP().
+// Fiber believes X-Forwarded-For only from a trusted proxy, but then takes
+// its leftmost entry, which the client itself can write. A proxy appends
+// the address it saw, so the client is the rightmost entry that is not one
+// of our own proxies; the header is rewritten to just that address.
+func (s *Server) clientAddress(c *fiber.Ctx) error {
+	if len(s.sec.proxies) == 0 {
+		return c.Next()
+	}
+	remote := c.Context().RemoteIP().String()
+	if !s.trustedProxy(remote) {
+		c.Request().Header.Del(fiber.HeaderXForwardedFor)
+		return c.Next()
+	}
+	client := remote
+	parts := strings.Split(c.Get(fiber.HeaderXForwardedFor), ",")
+	for i := len(parts) - 1; i >= 0; i-- {
+		p := strings.TrimSpace(parts[i])
+		a, err := netip.ParseAddr(p)
+		if err != nil {
+			break // garbage from the client side: stop at the last good hop
+		}
+		client = a.Unmap().String()
+		if !s.trustedProxy(p) {
+			break
+		}
+	}
+	c.Request().Header.Set(fiber.HeaderXForwardedFor, client)
+	return c.Next()
+}
+
 // securityHeaders sets the headers every response carries. Inline scripts
-// run only with this request's nonce.
+// run only with this request's nonce; nothing may frame a page except a
+// kiosk page when CAREVOICE_KIOSK_FRAME_ANCESTORS allows a portal to.
 func (s *Server) securityHeaders(c *fiber.Ctx) error {
 	c.Set("X-Content-Type-Options", "nosniff")
+	// Invitation tokens and kiosk keys are in URLs: no page may send its
+	// address to another site, staff pages included.
 	c.Set("Referrer-Policy", "no-referrer")
-	c.Set("X-Frame-Options", "DENY")
 	c.Set("Cross-Origin-Opener-Policy", "same-origin")
+	c.Set("Cross-Origin-Resource-Policy", "same-origin")
 	c.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-	c.Set("Content-Security-Policy", fmt.Sprintf("default-src 'self'; script-src 'self' 'nonce-%s'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'", nonce(c)))
-	if s.cfg.SecureCookies {
+	csp := s.sec.csp
+	if s.sec.kioskAncestors != "" && strings.HasPrefix(c.Path(), "/kiosk/") {
+		csp = s.sec.cspKiosk
+	} else {
+		c.Set("X-Frame-Options", "DENY")
+	}
+	c.Set("Content-Security-Policy", csp[0]+nonce(c)+csp[1])
+	// Health data stays out of browser and proxy caches unless a handler
+	// says otherwise (static assets do).
+	c.Set("Cache-Control", "no-store")
+	if s.cfg.SecureCookies || (s.sec.hstsFromProxies && c.Protocol() == "https") {
 		c.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 	}
 	return c.Next()
+}
+
+// newThrottle is the login throttle over the shared database, so limits and
+// an admin's clear hold across instances and restarts.
+func newThrottle(st *storage.Store, now func() time.Time) *secure.LoginThrottle {
+	t := secure.NewLoginThrottle()
+	t.Store = st.ThrottleStore()
+	t.Now = now
+	return t
 }
 
 // authenticate resolves the caller from a bearer token, a kiosk key or a
@@ -155,10 +290,17 @@ func (s *Server) guard(perm Permission) fiber.Handler {
 			return c.Next()
 		}
 		if p.Kind == "user" || p.Kind == "token" {
-			if p.Role == storage.RoleAdmin || slices.Contains(perm.Roles, p.Role) {
-				return c.Next()
+			if p.Role != storage.RoleAdmin && !slices.Contains(perm.Roles, p.Role) {
+				return errStatus(fiber.StatusForbidden, "your role may not do this")
 			}
-			return errStatus(fiber.StatusForbidden, "your role may not do this")
+			// Every state change made with the session cookie carries the
+			// CSRF token, checked here so that no handler can forget it.
+			// Public routes are left out: patient forms take no session,
+			// and logout checks for itself.
+			if err := s.checkCSRF(c); err != nil {
+				return err
+			}
+			return c.Next()
 		}
 		if p.Kind == "kiosk" {
 			return errStatus(fiber.StatusForbidden, "a kiosk key may only submit responses")
@@ -176,4 +318,12 @@ func safeNext(u string) string {
 		return "/"
 	}
 	return u
+}
+
+// proxyHeader is the header Fiber's c.IP() reads, only behind trusted proxies.
+func proxyHeader(trusted []string) string {
+	if len(trusted) == 0 {
+		return ""
+	}
+	return fiber.HeaderXForwardedFor
 }

@@ -115,7 +115,22 @@ func (s *Server) showForm(c *fiber.Ctx, t surveyTarget, status int, prev *formDa
 	d.YouSaid = s.youSaid(c, t.site, lang)
 	p := s.page(c, lang, textIn(def.Title, lang), d)
 	p.Kiosk = t.kiosk
+	p.Langs = s.formLangs(t, lang)
 	return s.render(c, status, "form", p)
+}
+
+// formLangs points the language switch at a fresh form for the same target:
+// after a POST the request path alone has lost the site (and, for a kiosk,
+// the survey), so the page's own URL would lead nowhere.
+func (s *Server) formLangs(t surveyTarget, current string) []LangLink {
+	base, query, _ := strings.Cut(t.again, "?")
+	var out []LangLink
+	for _, l := range s.i18n.Languages() {
+		q, _ := url.ParseQuery(query)
+		q.Set("lang", l)
+		out = append(out, LangLink{Code: l, Name: s.i18n.Name(l), URL: base + "?" + q.Encode(), Current: l == current})
+	}
+	return out
 }
 
 // youSaid returns the site's latest published "You said, we did" actions.
@@ -135,7 +150,9 @@ func formSubmission(c *fiber.Ctx, def *survey.Survey, t surveyTarget, lang strin
 		for _, v := range args.PeekMulti("a." + q.ID) {
 			vals = append(vals, string(v))
 		}
-		d.Values[q.ID] = vals
+		// The validator sees the bytes as sent; the page shown again
+		// must stay valid UTF-8 whatever the browser posted.
+		d.Values[q.ID] = validUTF8(vals...)
 		var raw []byte
 		switch {
 		case len(vals) == 0:
@@ -159,6 +176,8 @@ func formSubmission(c *fiber.Ctx, def *survey.Survey, t surveyTarget, lang strin
 	ct := survey.Contact{OKToContact: c.FormValue("contact_ok") != "", Name: strings.TrimSpace(c.FormValue("contact_name")),
 		Phone: strings.TrimSpace(c.FormValue("contact_phone")), Email: strings.TrimSpace(c.FormValue("contact_email"))}
 	d.Contact = ct
+	shown := validUTF8(ct.Name, ct.Phone, ct.Email)
+	d.Contact.Name, d.Contact.Phone, d.Contact.Email = shown[0], shown[1], shown[2]
 	if !ct.Empty() {
 		sub.Contact = &ct
 	}
@@ -203,6 +222,10 @@ func (s *Server) postForm(c *fiber.Ctx, t surveyTarget) error {
 			d.Errors[k] = v
 		}
 		// Required questions left blank are named by question id.
+		// The validator speaks English; the patient reads their language.
+		for k, v := range d.Errors {
+			d.Errors[k] = s.i18n.Reason(lang, v)
+		}
 		return s.showForm(c, t, fiber.StatusBadRequest, d)
 	}
 	if errors.As(err, &e) && e.Status == fiber.StatusGone {
@@ -214,6 +237,7 @@ func (s *Server) postForm(c *fiber.Ctx, t surveyTarget) error {
 	p := s.page(c, lang, s.i18n.T(lang, "thanks.title"),
 		thanksData{WantsContact: out.wantsContact, Again: t.again, ResetSeconds: 10, YouSaid: s.youSaid(c, t.site, lang)})
 	p.Kiosk = t.kiosk
+	p.Langs = s.formLangs(t, lang)
 	return s.render(c, fiber.StatusOK, "thanks", p)
 }
 
@@ -357,3 +381,12 @@ func (s *Server) suggestForm(c *fiber.Ctx) error {
 }
 
 func (s *Server) suggestSubmit(c *fiber.Ctx) error { return s.postForm(c, suggestTarget(c)) }
+
+// validUTF8 replaces invalid bytes so that a page can show what was posted.
+func validUTF8(vs ...string) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = strings.ToValidUTF8(v, "\uFFFD")
+	}
+	return out
+}

@@ -29,7 +29,7 @@ var (
 
 // routes is the whole route table.
 func (s *Server) routes(app *fiber.App) {
-	app.Use(s.recoverPanics, s.requestMeta, s.securityHeaders, s.authenticate)
+	app.Use(s.recoverPanics, s.clientAddress, s.requestMeta, s.securityHeaders, s.authenticate, s.rateLimit)
 
 	// Operations.
 	s.handle(app, "GET", "/healthz", permPublic, s.healthz)

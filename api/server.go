@@ -30,6 +30,12 @@ type Config struct {
 	SecureCookies bool // set behind TLS
 	LocalesDir    string
 	BodyLimit     int
+	RateLimits    RateLimits // public limits (ratelimit.go); zero = none
+	// TrustedProxies are the reverse proxies (addresses or CIDR ranges)
+	// whose X-Forwarded-For and X-Forwarded-Proto are believed.
+	TrustedProxies []string
+	// KioskFrameAncestors lets these origins frame kiosk pages ("" = none).
+	KioskFrameAncestors string
 }
 
 // Deps are the pieces main wires together by hand.
@@ -56,6 +62,9 @@ type Server struct {
 	perms    map[string]Permission
 	metrics  *metrics
 	throttle *secure.LoginThrottle
+	loop     closeLoop // follow-up cases and alerts (cases.go)
+	sec      securityState
+	limits   rateLimiters // ratelimit.go
 
 	cacheMu sync.Mutex
 	sites   map[string]cached[*storage.Site]
@@ -97,9 +106,13 @@ func New(d Deps) (*Server, *fiber.App, error) {
 		return nil, nil, err
 	}
 	s := &Server{store: d.Store, analyzer: d.Analyzer, keys: d.Keys, log: d.Logger, cfg: c, now: d.Now,
-		i18n: b, assets: assets, perms: map[string]Permission{}, metrics: newMetrics(), throttle: secure.NewLoginThrottle(),
+		i18n: b, assets: assets, perms: map[string]Permission{}, metrics: newMetrics(), throttle: newThrottle(d.Store, d.Now),
 		sites: map[string]cached[*storage.Site]{}, surveys: map[string]cached[*survey.Survey]{}}
 	if err := s.loadTemplates(); err != nil {
+		return nil, nil, err
+	}
+	s.limits = newRateLimiters(c.RateLimits)
+	if err := s.initSecurity(); err != nil {
 		return nil, nil, err
 	}
 	d.Store.SetBatchObserver(s.metrics.observeBatch)
@@ -112,6 +125,10 @@ func New(d Deps) (*Server, *fiber.App, error) {
 		ErrorHandler:          s.errorHandler,
 		DisableStartupMessage: true,
 		ReadBufferSize:        16 << 10,
+		// Forwarded headers count only from these proxies (see clientAddress).
+		EnableTrustedProxyCheck: len(c.TrustedProxies) > 0,
+		TrustedProxies:          c.TrustedProxies,
+		ProxyHeader:             proxyHeader(c.TrustedProxies),
 	})
 	s.routes(app)
 	return s, app, nil
@@ -215,7 +232,9 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		}
 	}
 	if e.Status == fiber.StatusServiceUnavailable || e.Status == fiber.StatusTooManyRequests {
-		c.Set("Retry-After", "2")
+		if len(c.Response().Header.Peek(fiber.HeaderRetryAfter)) == 0 { // a limiter may know better
+			c.Set("Retry-After", "2")
+		}
 	}
 	if wantsJSON(c) {
 		body := fiber.Map{"error": e.Message}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -32,58 +33,82 @@ type submitted struct {
 // JSON API and every HTML form. It returns an *Error for anything refused;
 // nothing is stored unless the whole submission is valid.
 func (s *Server) submit(ctx context.Context, p *Principal, sub *survey.Submission) (*submitted, error) {
-	fields := sub.ValidateEnvelope()
 	if p.Kind == "kiosk" {
+		// A kiosk speaks for its own site only; what it omits is filled in.
+		if sub.Site == "" {
+			sub.Site = p.Device.Site
+		}
 		if sub.Channel == "" {
 			sub.Channel = survey.ChannelKiosk
-			delete(fields, "channel")
 		}
-		if sub.Site != "" && sub.Site != p.Device.Site {
+		if sub.Site != p.Device.Site {
 			return nil, &Error{Status: fiber.StatusForbidden, Message: "this kiosk may only submit for its own site",
 				Fields: map[string]string{"site": "is not this kiosk's site"}}
 		}
-	} else if sub.Channel == survey.ChannelKiosk {
+	}
+	fields := sub.ValidateEnvelope()
+	switch {
+	case p.Kind == "kiosk" && sub.Channel != survey.ChannelKiosk && fields["channel"] == "":
+		fields["channel"] = "must be kiosk when sent with a kiosk key"
+	case p.Kind != "kiosk" && sub.Channel == survey.ChannelKiosk:
 		fields["channel"] = "kiosk submissions need the kiosk's key"
 	}
-	if len(fields) > 0 {
-		return nil, errInvalid(fields)
+	// Look up what the envelope names, so that one answer reports every
+	// problem at once; an unknown survey or site is a 404 whatever else is wrong.
+	var def *survey.Survey
+	var site *storage.Site
+	var err error
+	if _, bad := fields["survey"]; !bad {
+		def, err = s.survey(ctx, sub.Survey)
+		if errors.Is(err, storage.ErrNotFound) {
+			fields["survey"] = "unknown survey"
+			return nil, &Error{Status: fiber.StatusNotFound, Message: "unknown survey", Fields: fields}
+		} else if err != nil {
+			return nil, err
+		}
 	}
-	def, err := s.survey(ctx, sub.Survey)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, &Error{Status: fiber.StatusNotFound, Message: "unknown survey", Fields: map[string]string{"survey": "unknown survey"}}
-	} else if err != nil {
-		return nil, err
-	}
-	site, err := s.site(ctx, sub.Site)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, &Error{Status: fiber.StatusNotFound, Message: "unknown site", Fields: map[string]string{"site": "unknown site"}}
-	} else if err != nil {
-		return nil, err
+	if _, bad := fields["site"]; !bad {
+		site, err = s.site(ctx, sub.Site)
+		if errors.Is(err, storage.ErrNotFound) {
+			fields["site"] = "unknown site"
+			return nil, &Error{Status: fiber.StatusNotFound, Message: "unknown site", Fields: fields}
+		} else if err != nil {
+			return nil, err
+		}
 	}
 	// An invitation was made for one visit: its department and provider
-	// win over whatever the body says.
+	// win over whatever the body says. Whether it is still unused is
+	// decided in the storing transaction, so an identical retry of an
+	// answered invitation still gets its first answer back.
 	var inv *storage.Invitation
-	if sub.Channel == survey.ChannelInvite {
+	if sub.Channel == survey.ChannelInvite && sub.Token != "" {
 		inv, err = s.store.InvitationByHash(ctx, secure.HashToken(sub.Token))
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
 			return nil, &Error{Status: fiber.StatusGone, Message: "unknown, used or expired invitation", Fields: map[string]string{"token": "is not a valid invitation"}}
 		case err != nil:
 			return nil, err
-		case inv.Survey != def.Slug || inv.Site != site.Slug:
-			return nil, errInvalid(map[string]string{"token": "belongs to another survey or site"})
+		case (def != nil && inv.Survey != def.Slug) || (site != nil && inv.Site != site.Slug):
+			fields["token"] = "belongs to another survey or site"
+		default:
+			sub.Department, sub.Provider = inv.Department, inv.Provider
 		}
-		sub.Department, sub.Provider = inv.Department, inv.Provider
 	}
-	if sub.Department != "" && !site.HasDepartment(sub.Department) {
-		fields["department"] = "is not a department of this site"
+	if site != nil {
+		if sub.Department != "" && !site.HasDepartment(sub.Department) && fields["department"] == "" {
+			fields["department"] = "is not a department of this site"
+		}
+		if sub.Provider != "" && !site.HasProvider(sub.Provider) && fields["provider"] == "" {
+			fields["provider"] = "is not a provider of this site"
+		}
 	}
-	if sub.Provider != "" && !site.HasProvider(sub.Provider) {
-		fields["provider"] = "is not a provider of this site"
-	}
-	answers, afields := survey.ValidateAnswers(def, sub.Answers)
-	for k, v := range afields {
-		fields[k] = v
+	var answers []survey.Parsed
+	if def != nil {
+		var afields map[string]string
+		answers, afields = survey.ValidateAnswers(def, sub.Answers)
+		for k, v := range afields {
+			fields[k] = v
+		}
 	}
 	if len(fields) > 0 {
 		return nil, errInvalid(fields)
@@ -129,7 +154,7 @@ func (s *Server) submit(ctx context.Context, p *Principal, sub *survey.Submissio
 // apiSubmit is POST /api/v1/responses.
 func (s *Server) apiSubmit(c *fiber.Ctx) error {
 	var sub survey.Submission
-	if err := decodeJSON(c.Body(), &sub); err != nil {
+	if err := decodeSubmission(c.Body(), &sub); err != nil {
 		return err
 	}
 	out, err := s.submit(c.UserContext(), principal(c), &sub)
@@ -137,6 +162,33 @@ func (s *Server) apiSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(out.status).JSON(out.receipt)
+}
+
+// decodeSubmission decodes a response body. Invalid UTF-8 is refused as
+// decodeJSON does, but named at the answer that carries it when it is there,
+// so a patient's app can point at the field.
+func decodeSubmission(body []byte, sub *survey.Submission) error {
+	err := decodeJSON(body, sub)
+	var e *Error
+	if !errors.As(err, &e) || e.Fields["body"] != "is not valid UTF-8" {
+		return err
+	}
+	// encoding/json replaces invalid bytes in strings but keeps a
+	// RawMessage as sent, so the answers still show where they were.
+	var probe survey.Submission
+	if json.Unmarshal(body, &probe) != nil {
+		return err
+	}
+	f := map[string]string{}
+	for i, a := range probe.Answers {
+		if !utf8Valid(a.Value) {
+			f[fmt.Sprintf("answers[%d].value", i)] = "is not valid UTF-8"
+		}
+	}
+	if len(f) == 0 {
+		return err
+	}
+	return errInvalid(f)
 }
 
 // decodeJSON decodes a request body strictly, with a field-level message.

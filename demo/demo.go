@@ -7,6 +7,7 @@ package demo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -130,7 +131,7 @@ func Fill(ctx context.Context, st *storage.Store, an *analytics.Analyzer, keys *
 				if err == nil {
 					_, err = st.SubmitResponse(ctx, r)
 				}
-				for err != nil && err == storage.ErrBusy {
+				for errors.Is(err, storage.ErrBusy) {
 					time.Sleep(5 * time.Millisecond)
 					_, err = st.SubmitResponse(ctx, r)
 				}
@@ -213,9 +214,9 @@ func makeSubmission(rng *rand.Rand, site *storage.Site, at time.Time) *survey.Su
 	case c < 0.7:
 		sub.Channel = survey.ChannelKiosk
 	default:
-		// Invitations are stored as link responses in the demo: the demo
-		// does not mint tokens for visits that never happened.
-		sub.Channel = survey.ChannelLink
+		// Answered invitations: the demo mints no tokens for visits that
+		// never happened, but the channel mix should look like a clinic's.
+		sub.Channel = survey.ChannelInvite
 	}
 	if sub.Survey == "fft" {
 		rating := fftFrom(rng, mood)

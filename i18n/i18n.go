@@ -156,3 +156,22 @@ func (b *Bundle) Negotiate(explicit, acceptLanguage string) string {
 	}
 	return Fallback
 }
+
+// reasons maps the validator's English field messages (package survey) to
+// patient-facing strings, so a form shows them in the patient's language.
+var reasons = map[string]string{
+	"is required":             "field.required",
+	"is not a phone number":   "field.phone",
+	"is not an email address": "field.email",
+	"give a phone number or an email address so we can contact you": "field.contact",
+	"is too long (200 characters at most)":                          "field.too_long",
+}
+
+// Reason translates a validation message for a form field; messages a
+// patient's browser cannot cause (tampered values) read "please check".
+func (b *Bundle) Reason(lang, reason string) string {
+	if k, ok := reasons[reason]; ok {
+		return b.T(lang, k)
+	}
+	return b.T(lang, "field.invalid")
+}

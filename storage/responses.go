@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/carevoice/carevoice/analytics"
@@ -179,4 +182,284 @@ func (s *Store) CountResponses(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("storage: count responses: %w", err)
 	}
 	return n, nil
+}
+
+// CountResponseIDs says how many stored responses carry each of ids (ids
+// absent from the map have none). The load test uses it to prove that every
+// acknowledged submission is stored exactly once.
+func (s *Store) CountResponseIDs(ctx context.Context, ids []string) (map[string]int, error) {
+	out := make(map[string]int, len(ids))
+	const chunk = 500
+	for i := 0; i < len(ids); i += chunk {
+		part := ids[i:min(i+chunk, len(ids))]
+		var q strings.Builder
+		q.WriteString("SELECT id, COUNT(*) FROM responses WHERE id IN (")
+		args := make([]any, len(part))
+		for j, id := range part {
+			if j > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString("$" + strconv.Itoa(j+1))
+			args[j] = id
+		}
+		q.WriteString(") GROUP BY id")
+		rows, err := s.rdb.QueryContext(ctx, q.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("storage: count response ids: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			var n int
+			if err := rows.Scan(&id, &n); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("storage: count response ids: %w", err)
+			}
+			out[id] = n
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("storage: count response ids: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("storage: count response ids: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// multiInsert is an INSERT of many rows in one statement, prepared once per
+// row count: a batch of a hundred answers costs one round through SQLite
+// instead of a hundred.
+type multiInsert struct {
+	db         *sql.DB
+	head, tail string
+	cols       int
+	mu         sync.Mutex
+	stmts      map[int]*sql.Stmt
+}
+
+// multiRows bounds the rows of one statement: far below the parameter limits
+// of SQLite (32766) and PostgreSQL (65535) at our widest row (15 columns).
+const multiRows = 64
+
+func newMultiInsert(db *sql.DB, head string, cols int, tail string) *multiInsert {
+	return &multiInsert{db: db, head: head, tail: tail, cols: cols, stmts: map[int]*sql.Stmt{}}
+}
+
+// prepare makes sure the statements that exec needs for rows rows exist. It
+// runs outside any transaction: on SQLite the single write connection is
+// the transaction's, and preparing on the pool would wait for it forever.
+func (m *multiInsert) prepare(ctx context.Context, rows int) error {
+	for _, n := range []int{min(rows, multiRows), rows % multiRows} {
+		if n == 0 {
+			continue
+		}
+		m.mu.Lock()
+		st := m.stmts[n]
+		m.mu.Unlock()
+		if st != nil {
+			continue
+		}
+		var q strings.Builder
+		q.WriteString(m.head)
+		k := 1
+		for r := 0; r < n; r++ {
+			if r > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteByte('(')
+			for c := 0; c < m.cols; c++ {
+				if c > 0 {
+					q.WriteByte(',')
+				}
+				q.WriteByte('$')
+				q.WriteString(strconv.Itoa(k))
+				k++
+			}
+			q.WriteByte(')')
+		}
+		q.WriteString(m.tail)
+		st, err := m.db.PrepareContext(ctx, q.String())
+		if err != nil {
+			return fmt.Errorf("storage: prepare insert: %w", err)
+		}
+		m.mu.Lock()
+		m.stmts[n] = st
+		m.mu.Unlock()
+	}
+	return nil
+}
+
+func (m *multiInsert) stmt(ctx context.Context, tx *sql.Tx, rows int) (*sql.Stmt, error) {
+	m.mu.Lock()
+	st := m.stmts[rows]
+	m.mu.Unlock()
+	if st == nil {
+		return nil, fmt.Errorf("storage: insert of %d rows was not prepared", rows)
+	}
+	return tx.StmtContext(ctx, st), nil
+}
+
+func (m *multiInsert) close() {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, st := range m.stmts {
+		st.Close()
+	}
+	m.stmts = map[int]*sql.Stmt{}
+}
+
+// exec inserts args (rows × cols values) in statements of at most multiRows rows.
+func (m *multiInsert) exec(ctx context.Context, tx *sql.Tx, args []any) error {
+	per := multiRows * m.cols
+	for len(args) > 0 {
+		part := args[:min(per, len(args))]
+		args = args[len(part):]
+		st, err := m.stmt(ctx, tx, len(part)/m.cols)
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(ctx, part...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertBatch is the fast path of a group commit: every response of the batch
+// in a few multi-row statements. It returns the jobs it created and sets each
+// job's receipt or error. A job refused for its own reason (a used
+// invitation) is undone alone; an unexpected error fails the whole call,
+// and the caller redoes the batch one savepoint at a time.
+func (w *groupWriter) insertBatch(ctx context.Context, tx *sql.Tx, batch []*job) ([]*job, error) {
+	seqs := make(map[string]int64, len(batch))
+	args := make([]any, 0, min(len(batch), multiRows)*15)
+	for i := 0; i < len(batch); i += multiRows {
+		part := batch[i:min(i+multiRows, len(batch))]
+		args = args[:0]
+		for _, j := range part {
+			r := j.r
+			args = append(args, r.ID, r.Survey, r.SurveyVersion, r.Site, r.Department, r.Provider, r.Channel, r.Lang,
+				ms(r.SubmittedAt), r.LocalDay, r.Fingerprint, nullInt(r.FFT), nullInt(r.NPS), boolInt(r.WantsContact), r.DeviceID)
+		}
+		st, err := w.multiResp.stmt(ctx, tx, len(part))
+		if err != nil {
+			return nil, fmt.Errorf("storage: insert responses: %w", err)
+		}
+		rows, err := st.QueryContext(ctx, args...)
+		if err != nil {
+			return nil, fmt.Errorf("storage: insert responses: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			var seq int64
+			if err := rows.Scan(&id, &seq); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("storage: insert responses: %w", err)
+			}
+			seqs[id] = seq
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("storage: insert responses: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("storage: insert responses: %w", err)
+		}
+	}
+	created := make([]*job, 0, len(batch))
+	lookup := tx.StmtContext(ctx, w.lookupResp)
+	for _, j := range batch {
+		r := j.r
+		j.err = nil
+		if seq, ok := seqs[r.ID]; ok {
+			delete(seqs, r.ID) // a second job with this id in the batch is its retry
+			if r.InvitationHash != "" {
+				res, err := tx.StmtContext(ctx, w.useInvite).ExecContext(ctx, ms(r.SubmittedAt), r.ID, r.InvitationHash, r.Survey, r.Site)
+				if err != nil {
+					return nil, fmt.Errorf("storage: use invitation: %w", err)
+				}
+				if n, _ := res.RowsAffected(); n != 1 {
+					// Nothing else of this response is written yet.
+					if _, err := tx.StmtContext(ctx, w.delResp).ExecContext(ctx, seq); err != nil {
+						return nil, fmt.Errorf("storage: undo response: %w", err)
+					}
+					j.rec, j.err = Receipt{}, ErrInvitationUsed
+					continue
+				}
+			}
+			j.rec = Receipt{Outcome: Created, ID: r.ID, Seq: seq, SubmittedAt: r.SubmittedAt}
+			created = append(created, j)
+			continue
+		}
+		var seq, at int64
+		var fp string
+		if err := lookup.QueryRowContext(ctx, r.ID).Scan(&seq, &fp, &at); err != nil {
+			return nil, fmt.Errorf("storage: look up existing response: %w", err)
+		}
+		out := Conflict
+		if fp == r.Fingerprint {
+			out = Duplicate
+		}
+		j.rec = Receipt{Outcome: out, ID: r.ID, Seq: seq, SubmittedAt: time.UnixMilli(at)}
+	}
+	var answers, themes []any
+	for _, j := range created {
+		seq := j.rec.Seq
+		for _, a := range j.r.Answers {
+			var choices, sentiment, themesJSON, version, score any
+			if a.Choices != nil {
+				b, _ := json.Marshal(a.Choices)
+				choices = string(b)
+			}
+			if a.Analysis != nil {
+				sentiment, score, version = a.Analysis.Sentiment, a.Analysis.Score, a.Analysis.Version
+				themesJSON = themesText(a.Analysis.Themes)
+				for i, h := range a.Analysis.Themes {
+					if firstTheme(a.Analysis.Themes, i) {
+						themes = append(themes, seq, a.Question, h.ID, h.Polarity)
+					}
+				}
+			}
+			answers = append(answers, seq, a.Question, a.Position, a.Type, a.Intent,
+				nullInt(a.Num), nullString(a.Text), choices, sentiment, score, themesJSON, version)
+		}
+	}
+	if err := w.multiAnswer.exec(ctx, tx, answers); err != nil {
+		return nil, fmt.Errorf("storage: insert answers: %w", err)
+	}
+	if err := w.multiTheme.exec(ctx, tx, themes); err != nil {
+		return nil, fmt.Errorf("storage: insert themes: %w", err)
+	}
+	for _, j := range created {
+		r := j.r
+		if r.Contact != nil {
+			if _, err := tx.StmtContext(ctx, w.insContact).ExecContext(ctx, j.rec.Seq, r.Contact, ms(r.SubmittedAt)); err != nil {
+				return nil, fmt.Errorf("storage: insert contact: %w", err)
+			}
+		}
+		if r.Case != nil {
+			if err := insertCase(ctx, tx, j.rec.Seq, r); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return created, nil
+}
+
+// firstTheme reports whether themes[i] is the first hit of its theme (a
+// theme is stored once per answer, with its first polarity).
+func firstTheme(themes []analytics.ThemeHit, i int) bool {
+	for k := 0; k < i; k++ {
+		if themes[k].ID == themes[i].ID {
+			return false
+		}
+	}
+	return true
+}
+
+func themesText(t []analytics.ThemeHit) string {
+	b, _ := json.Marshal(t)
+	return string(b)
 }

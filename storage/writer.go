@@ -22,7 +22,9 @@ type groupWriter struct {
 	closed bool
 	done   chan struct{}
 
-	insResp, insAnswer, insTheme, insContact, useInvite *sql.Stmt
+	insResp, insAnswer, insTheme, insContact, useInvite, delResp, lookupResp, upDaily, upTheme *sql.Stmt
+	// Multi-row inserts, prepared once per row count.
+	multiResp, multiAnswer, multiTheme *multiInsert
 
 	// Observers for /metrics; set before the first submission.
 	OnBatch func(size int, commit time.Duration)
@@ -86,10 +88,13 @@ func (w *groupWriter) close() {
 	}
 	w.mu.Unlock()
 	<-w.done
-	for _, st := range []*sql.Stmt{w.insResp, w.insAnswer, w.insTheme, w.insContact, w.useInvite} {
+	for _, st := range []*sql.Stmt{w.insResp, w.insAnswer, w.insTheme, w.insContact, w.useInvite, w.delResp, w.lookupResp, w.upDaily, w.upTheme} {
 		if st != nil {
 			st.Close()
 		}
+	}
+	for _, m := range []*multiInsert{w.multiResp, w.multiAnswer, w.multiTheme} {
+		m.close()
 	}
 }
 
@@ -115,8 +120,27 @@ func (w *groupWriter) prepare() error {
 	w.insContact = p(`INSERT INTO contacts (response_seq, sealed, created_at) VALUES ($1, $2, $3)`)
 	w.useInvite = p(`UPDATE invitations SET used_at = $1, response_id = $2
 		WHERE token_hash = $3 AND survey = $4 AND site = $5 AND used_at IS NULL AND expires_at > $1`)
+	w.delResp = p(`DELETE FROM responses WHERE seq = $1`)
+	w.lookupResp = p(`SELECT seq, fingerprint, submitted_at FROM responses WHERE id = $1`)
+	w.upDaily = p(upsertDaily)
+	w.upTheme = p(upsertTheme)
 	if err != nil {
 		return fmt.Errorf("storage: prepare writer statements: %w", err)
+	}
+	w.multiResp = newMultiInsert(db, `INSERT INTO responses (id, survey, survey_version, site, department, provider, channel, lang,
+		submitted_at, local_day, fingerprint, fft, nps, wants_contact, device_id) VALUES `, 15,
+		` ON CONFLICT (id) DO NOTHING RETURNING id, seq`)
+	w.multiAnswer = newMultiInsert(db, `INSERT INTO answers (response_seq, question, position, qtype, intent, value_num, value_text,
+		value_choices, sentiment, score, themes, analyzer_version) VALUES `, 12, ``)
+	w.multiTheme = newMultiInsert(db, `INSERT INTO comment_themes (response_seq, question, theme, polarity) VALUES `, 4, ``)
+	// Every row count, now: inside a batch's transaction SQLite's single
+	// write connection is busy, and preparing would wait for it forever.
+	for n := 1; n <= multiRows; n++ {
+		for _, m := range []*multiInsert{w.multiResp, w.multiAnswer, w.multiTheme} {
+			if err := m.prepare(context.Background(), n); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -164,55 +188,101 @@ func (w *groupWriter) finish(batch []*job, err error) {
 	}
 }
 
+// commit stores a batch in one transaction. The fast path writes the whole
+// batch with multi-row statements and no savepoints; if any submission fails
+// in a way that left rows behind, the transaction is rolled back and the
+// batch is redone one savepoint per submission, so that the failure stays
+// with its own submission and every other one still commits.
 func (w *groupWriter) commit(batch []*job) {
 	start := time.Now()
 	// The batch runs on its own context: a client that hangs up must not
 	// abort the other patients' answers committed with it.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	tx, err := w.s.wdb.BeginTx(ctx, nil)
+	err := w.commitFast(ctx, batch)
+	if errors.Is(err, errRedo) {
+		err = w.commitCareful(ctx, batch)
+	}
 	if err != nil {
-		w.finish(batch, fmt.Errorf("storage: begin batch: %w", err))
-		return
-	}
-	agg := newRollupBatch()
-	for _, j := range batch {
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT sub"); err != nil {
-			tx.Rollback()
-			w.finish(batch, fmt.Errorf("storage: savepoint: %w", err))
-			return
+		for _, j := range batch {
+			j.rec = Receipt{}
 		}
-		rec, err := w.insertResponse(ctx, tx, j.r)
-		if err != nil || rec.Outcome != Created {
-			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT sub"); rerr != nil {
-				tx.Rollback()
-				w.finish(batch, fmt.Errorf("storage: rollback savepoint: %w", rerr))
-				return
-			}
-		}
-		if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT sub"); err != nil {
-			tx.Rollback()
-			w.finish(batch, fmt.Errorf("storage: release savepoint: %w", err))
-			return
-		}
-		j.rec, j.err = rec, err
-		if err == nil && rec.Outcome == Created {
-			agg.add(j.r)
-		}
-	}
-	if err := agg.flush(ctx, tx); err != nil {
-		tx.Rollback()
 		w.finish(batch, err)
-		return
-	}
-	if err := tx.Commit(); err != nil {
-		w.finish(batch, fmt.Errorf("storage: commit batch: %w", err))
 		return
 	}
 	if w.OnBatch != nil {
 		w.OnBatch(len(batch), time.Since(start))
 	}
 	w.finish(batch, nil)
+}
+
+// errRedo says the fast path gave up and the batch must be redone carefully.
+var errRedo = errors.New("storage: redo batch with savepoints")
+
+func (w *groupWriter) commitFast(ctx context.Context, batch []*job) error {
+	tx, err := w.s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("storage: begin batch: %w", err)
+	}
+	created, err := w.insertBatch(ctx, tx, batch)
+	if err != nil {
+		w.s.log.Warn("group commit: redoing a batch one submission at a time", "size", len(batch), "err", err)
+		tx.Rollback()
+		if len(batch) > 1 {
+			return errRedo
+		}
+		return err
+	}
+	agg := newRollupBatch()
+	for _, j := range created {
+		agg.add(j.r)
+	}
+	if err := w.flushRollup(ctx, tx, agg); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("storage: commit batch: %w", err)
+	}
+	return nil
+}
+
+// commitCareful is the original one-savepoint-per-submission path.
+func (w *groupWriter) commitCareful(ctx context.Context, batch []*job) error {
+	tx, err := w.s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("storage: begin batch: %w", err)
+	}
+	agg := newRollupBatch()
+	for _, j := range batch {
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT sub"); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("storage: savepoint: %w", err)
+		}
+		rec, err := w.insertResponse(ctx, tx, j.r)
+		if err != nil || rec.Outcome != Created {
+			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT sub"); rerr != nil {
+				tx.Rollback()
+				return fmt.Errorf("storage: rollback savepoint: %w", rerr)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT sub"); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("storage: release savepoint: %w", err)
+		}
+		j.rec, j.err = rec, err
+		if err == nil && rec.Outcome == Created {
+			agg.add(j.r)
+		}
+	}
+	if err := w.flushRollup(ctx, tx, agg); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("storage: commit batch: %w", err)
+	}
+	return nil
 }
 
 // rollupBatch sums a batch's responses by rollup key so that each key is
@@ -320,7 +390,22 @@ const upsertTheme = `INSERT INTO rollup_themes (day, site, department, provider,
 	ON CONFLICT (day, site, department, provider, survey, channel, theme, polarity) DO UPDATE SET
 	n = rollup_themes.n + excluded.n`
 
+// flush writes the sums with tx (for callers outside the group writer).
 func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
+	return b.write(ctx, tx,
+		func(args ...any) error { _, err := tx.ExecContext(ctx, upsertDaily, args...); return err },
+		func(args ...any) error { _, err := tx.ExecContext(ctx, upsertTheme, args...); return err })
+}
+
+// flushRollup writes the sums with the writer's prepared statements.
+func (w *groupWriter) flushRollup(ctx context.Context, tx *sql.Tx, b *rollupBatch) error {
+	daily, theme := tx.StmtContext(ctx, w.upDaily), tx.StmtContext(ctx, w.upTheme)
+	return b.write(ctx, tx,
+		func(args ...any) error { _, err := daily.ExecContext(ctx, args...); return err },
+		func(args ...any) error { _, err := theme.ExecContext(ctx, args...); return err })
+}
+
+func (b *rollupBatch) write(ctx context.Context, tx *sql.Tx, daily, theme func(args ...any) error) error {
 	keys := make([]rollupKey, 0, len(b.daily))
 	for k := range b.daily {
 		keys = append(keys, k)
@@ -328,7 +413,7 @@ func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
 	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
 	for _, k := range keys {
 		c := b.daily[k]
-		if _, err := tx.ExecContext(ctx, upsertDaily, k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel,
+		if err := daily(k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel,
 			c.Responses, c.FFT[0], c.FFT[1], c.FFT[2], c.FFT[3], c.FFT[4], c.FFT[5],
 			c.Promoters, c.Passives, c.Detractors, c.Comments, c.Positive, c.Neutral, c.Negative, c.Mixed); err != nil {
 			return fmt.Errorf("storage: update daily rollup: %w", err)
@@ -348,10 +433,10 @@ func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
 		return tkeys[i].Polarity < tkeys[j].Polarity
 	})
 	for _, k := range tkeys {
-		if _, err := tx.ExecContext(ctx, upsertTheme, k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel,
+		if err := theme(k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel,
 			k.Theme, k.Polarity, b.themes[k]); err != nil {
 			return fmt.Errorf("storage: update theme rollup: %w", err)
 		}
 	}
-	return nil
+	return b.flushSites(ctx, tx) // stats_rollup.go: site-level rollups for the dashboards
 }

@@ -92,7 +92,9 @@ func (s *Survey) Check() map[string]string {
 	if !ValidSlug(s.Slug) {
 		f["slug"] = "must be 1-63 lowercase letters, digits, '-' or '_'"
 	}
-	if strings.TrimSpace(s.Title.In("en")) == "" {
+	// Not Title.In: it falls back to any language, and English is the
+	// text every other language falls back to.
+	if strings.TrimSpace(s.Title["en"]) == "" {
 		f["title"] = "an English title is required"
 	}
 	if len(s.Questions) == 0 {
@@ -118,6 +120,9 @@ func (s *Survey) Check() map[string]string {
 				if !ValidSlug(o.ID) || ids[o.ID] {
 					f[fmt.Sprintf("%s.options[%d].id", p, j)] = "must be a unique slug"
 				}
+				if strings.TrimSpace(o.Text["en"]) == "" {
+					f[fmt.Sprintf("%s.options[%d].text", p, j)] = "English text is required"
+				}
 				ids[o.ID] = true
 			}
 		case TypeText:
@@ -131,7 +136,7 @@ func (s *Survey) Check() map[string]string {
 		default:
 			f[p+".type"] = "unknown question type"
 		}
-		if strings.TrimSpace(q.Text.In("en")) == "" {
+		if strings.TrimSpace(q.Text["en"]) == "" {
 			f[p+".text"] = "English text is required"
 		}
 	}

@@ -40,6 +40,9 @@ type Env struct {
 type Options struct {
 	Postgres bool
 	Config   api.Config
+	// Store, when set, is used instead of a fresh one (tests that read
+	// the SQLite file itself or reopen it).
+	Store *storage.Store
 }
 
 // New starts an app on a fresh SQLite file.
@@ -49,7 +52,9 @@ func New(tb testing.TB) *Env { return NewWith(tb, Options{}) }
 func NewWith(tb testing.TB, o Options) *Env {
 	tb.Helper()
 	var st *storage.Store
-	if o.Postgres {
+	if o.Store != nil {
+		st = o.Store
+	} else if o.Postgres {
 		st = storagetest.Postgres(tb)
 	} else {
 		st = storagetest.SQLite(tb)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/carevoice/carevoice/analytics"
 	"github.com/carevoice/carevoice/demo"
@@ -24,7 +25,27 @@ func fillDemo(ctx context.Context, st *storage.Store, an *analytics.Analyzer, ke
 		return err
 	}
 	fmt.Fprintf(progress, "demo: %d responses over %d months at sites north, central and south\n", o.Responses, o.Months)
-	return nil
+	return demo.FillCases(ctx, st, an, keys, time.Now(), progress) // follow-up cases (issue 8)
+}
+
+// demoAccounts are made by `serve --demo` on an empty database, so that a
+// new user can see what each role sees.
+var demoAccounts = []account{
+	{Email: "manager@localhost", Role: storage.RoleManager, Sites: "north,central"},
+	{Email: "quality@localhost", Role: storage.RoleQuality},
+}
+
+// createDemoAccounts makes the demo accounts with generated passwords.
+func createDemoAccounts(ctx context.Context, st *storage.Store) ([]account, error) {
+	out := make([]account, 0, len(demoAccounts))
+	for _, a := range demoAccounts {
+		a.Password = newPassword()
+		if err := createAccount(ctx, st, a.Email, a.Role, a.Sites, a.Password); err != nil {
+			return nil, fmt.Errorf("demo account %s: %w", a.Email, err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 func cmdDemo(args []string) error {

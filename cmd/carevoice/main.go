@@ -4,17 +4,22 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/mattn/go-sqlite3"
 
 	"github.com/carevoice/carevoice/analytics"
 	"github.com/carevoice/carevoice/api"
@@ -47,6 +52,8 @@ commands:
   backup --out F        consistent online copy of the SQLite database
   retag [--all]         re-analyze comments tagged by an older analyzer
   user add              create an account
+  keys rotate|status    re-encrypt contact details under a new key
+  retention             apply the retention of contact details and comments
   version               print versions
 Run "carevoice COMMAND -h" for a command's flags.`
 
@@ -76,6 +83,12 @@ func run(args []string) error {
 		return cmdUser(args)
 	case "version":
 		return cmdVersion(args)
+	case "dashbench":
+		return cmdDashbench(args) // seedbench.go: builds a million responses, times the dashboards
+	case "keys":
+		return cmdKeys(args) // keys.go
+	case "retention":
+		return cmdRetention(args) // retention.go
 	case "help", "-h", "--help":
 		fmt.Println(usage)
 		return nil
@@ -164,32 +177,73 @@ func openStore(ctx context.Context, c *config, log *slog.Logger) (*storage.Store
 	return st, nil
 }
 
-// ensureAdmin creates the first admin when no account exists; a generated
-// password is printed once, to stdout, never to the log.
-func ensureAdmin(ctx context.Context, st *storage.Store, c *config, out io.Writer) error {
+// account is an account made at start-up; Password is set only when it was
+// generated, so that it is printed once and never kept.
+type account struct {
+	Email, Role, Sites, Password string
+}
+
+// ensureAdmin creates the first admin when no account exists; it returns
+// nil when there were accounts already.
+func ensureAdmin(ctx context.Context, st *storage.Store, c *config) (*account, error) {
 	n, err := st.CountUsers(ctx)
 	if err != nil || n > 0 {
-		return err
+		return nil, err
 	}
 	pw := c.AdminPass
 	generated := pw == ""
 	if generated {
-		tok, _ := secure.NewToken("")
-		pw = tok[:24]
+		pw = newPassword()
 	} else if err := secure.CheckPasswordPolicy(pw, c.AdminEmail); err != nil {
-		return fmt.Errorf("CAREVOICE_ADMIN_PASSWORD: %w", err)
+		return nil, fmt.Errorf("CAREVOICE_ADMIN_PASSWORD: %w", err)
 	}
+	if err := createAccount(ctx, st, c.AdminEmail, storage.RoleAdmin, "", pw); err != nil {
+		return nil, err
+	}
+	a := &account{Email: c.AdminEmail, Role: storage.RoleAdmin}
+	if generated {
+		a.Password = pw
+	}
+	return a, nil
+}
+
+func newPassword() string {
+	tok, _ := secure.NewToken("")
+	return tok[:24]
+}
+
+func createAccount(ctx context.Context, st *storage.Store, email, role, sites, pw string) error {
 	hash, err := secure.HashPassword(pw)
 	if err != nil {
 		return err
 	}
-	if err := st.CreateUser(ctx, &storage.User{Email: c.AdminEmail, PasswordHash: hash, Role: storage.RoleAdmin}); err != nil {
+	if err := st.CreateUser(ctx, &storage.User{Email: email, PasswordHash: hash, Role: role, Sites: sites}); err != nil {
 		return err
 	}
-	if generated {
-		fmt.Fprintf(out, "\nFirst admin account created:\n  email:    %s\n  password: %s\nThis password is shown only once. Sign in at /login and keep it safe.\n\n", c.AdminEmail, pw)
-	}
+	st.Audit(ctx, "cli", "user.create", strings.ToLower(email), map[string]string{"role": role, "sites": sites})
 	return nil
+}
+
+// printAccounts shows the accounts made at start-up, with their generated
+// passwords, once, on stdout and never in the log.
+func printAccounts(out io.Writer, accounts []account) {
+	if len(accounts) == 0 {
+		return
+	}
+	fmt.Fprintln(out, "\nAccounts created:")
+	for _, a := range accounts {
+		pw := a.Password
+		if pw == "" {
+			pw = "(the one you set)"
+		}
+		who := a.Role
+		if a.Sites != "" {
+			who += " of " + a.Sites
+		}
+		fmt.Fprintf(out, "  %-22s %-28s password: %s\n", a.Email, who, pw)
+	}
+	fmt.Fprintln(out, "These passwords are shown only once. Sign in at /login and keep them safe.")
+	fmt.Fprintln(out)
 }
 
 func cmdServe(args []string) error {
@@ -205,10 +259,28 @@ func cmdServe(args []string) error {
 	if err := c.validate(); err != nil {
 		return err
 	}
-	log := newLogger()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	o := serveOptions{Log: newLogger(), Out: os.Stdout, Progress: os.Stderr}
+	if *demo {
+		o.Demo = &demoOptions{Responses: 20000, Months: 12}
+	}
+	return serve(ctx, c, o)
+}
 
+// serveOptions are what cmdServe decides beyond the configuration; tests
+// set Ready to learn the address and stop the server by cancelling ctx.
+type serveOptions struct {
+	Demo          *demoOptions // fill an empty database first
+	Log           *slog.Logger
+	Out, Progress io.Writer
+	Ready         func(addr string)
+}
+
+// serve runs the server until ctx ends, then lets requests in flight finish
+// and closes the database cleanly.
+func serve(ctx context.Context, c *config, o serveOptions) error {
+	log := o.Log
 	keys, err := secure.LoadOrCreateKey(c.dataDir(), c.SecretKey)
 	if err != nil {
 		return err
@@ -218,41 +290,81 @@ func cmdServe(args []string) error {
 		return err
 	}
 	defer st.Close()
-	if err := ensureAdmin(ctx, st, c, os.Stdout); err != nil {
+	admin, err := ensureAdmin(ctx, st, c)
+	if err != nil {
 		return err
 	}
+	var accounts []account
+	if admin != nil {
+		accounts = append(accounts, *admin)
+		if o.Demo != nil {
+			// Only on an empty database: the demo accounts are for trying
+			// CareVoice out, never added to one in use.
+			more, err := createDemoAccounts(ctx, st)
+			if err != nil {
+				return err
+			}
+			accounts = append(accounts, more...)
+		}
+	}
+	printAccounts(o.Out, accounts)
 	an, err := analytics.New()
 	if err != nil {
 		return err
 	}
-	if *demo {
+	if o.Demo != nil {
 		n, err := st.CountResponses(ctx)
 		if err != nil {
 			return err
 		}
 		if n == 0 {
 			log.Info("filling the empty database with demo data")
-			if err := fillDemo(ctx, st, an, keys, demoOptions{Responses: 20000, Months: 12}, os.Stderr); err != nil {
+			if err := fillDemo(ctx, st, an, keys, *o.Demo, o.Progress); err != nil {
 				return err
 			}
 		}
 	}
-	_, app, err := api.New(api.Deps{Store: st, Analyzer: an, Keys: keys, Logger: log, Config: api.Config{
+	limits, err := rateLimitsFromEnv() // ratelimit.go
+	if err != nil {
+		return err
+	}
+	srv, app, err := api.New(api.Deps{Store: st, Analyzer: an, Keys: keys, Logger: log, Config: api.Config{RateLimits: limits,
 		BaseURL: c.BaseURL, MinCell: c.MinCell, KioskIdle: c.KioskIdle, LocalesDir: c.LocalesDir,
-		SecureCookies: c.TLSCert != "",
+		SecureCookies: c.TLSCert != "", TrustedProxies: storage.SplitList(os.Getenv("CAREVOICE_TRUSTED_PROXIES")), KioskFrameAncestors: os.Getenv("CAREVOICE_KIOSK_FRAME_ANCESTORS"),
 	}})
 	if err != nil {
 		return err
 	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Addr, err)
+	}
+	if c.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("TLS certificate: %w", err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	}
+	if err := startRetention(ctx, st, log); err != nil { // retention.go
+		ln.Close()
+		return err
+	}
+	stopAlerts, err := startAlerts(ctx, srv, st, c, log) // alerts.go
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopAlerts()
 	errc := make(chan error, 1)
 	go func() {
-		log.Info("listening", "addr", c.Addr, "storage", st.Dialect())
-		if c.TLSCert != "" {
-			errc <- app.ListenTLS(c.Addr, c.TLSCert, c.TLSKey)
-		} else {
-			errc <- app.Listen(c.Addr)
-		}
+		log.Info("listening", "addr", ln.Addr().String(), "storage", st.Dialect())
+		errc <- app.Listener(ln)
 	}()
+	if o.Ready != nil {
+		o.Ready(ln.Addr().String())
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -267,21 +379,35 @@ func cmdServe(args []string) error {
 	return nil
 }
 
-func cmdVersion(args []string) error {
+func cmdVersion(args []string) error { return printVersion(os.Stdout, args) }
+
+// printVersion prints the versions of CareVoice, its analyzer and its
+// database engine. The SQLite version is the library compiled in, so asking
+// never creates a database; with DATABASE_URL it asks the PostgreSQL server.
+func printVersion(out io.Writer, args []string) error {
 	fs := flag.NewFlagSet("version", flag.ContinueOnError)
 	c := dbFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	fmt.Printf("carevoice %s\nanalyzer %s\n", version, analytics.Version)
+	fmt.Fprintf(out, "carevoice %s\nanalyzer %s\n", version, analytics.Version)
+	if c.DatabaseURL == "" {
+		v, _, _ := sqlite3.Version()
+		note := "ok"
+		if err := storage.CheckSQLiteVersion(v); err != nil {
+			note = "too old: CareVoice needs " + storage.MinSQLiteVersion + " or later"
+		}
+		fmt.Fprintf(out, "SQLite %s (%s)\n", v, note)
+		return nil
+	}
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := storage.Open(ctx, storage.Config{SQLitePath: c.DB, DatabaseURL: c.DatabaseURL, Logger: quiet})
+	st, err := storage.Open(ctx, storage.Config{DatabaseURL: c.DatabaseURL, Logger: quiet})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	fmt.Println(st.ServerVersion(ctx))
+	fmt.Fprintln(out, st.ServerVersion(ctx))
 	return nil
 }
 
@@ -303,8 +429,7 @@ func cmdUser(args []string) error {
 	}
 	generated := *pw == ""
 	if generated {
-		tok, _ := secure.NewToken("")
-		*pw = tok[:24]
+		*pw = newPassword()
 	} else if err := secure.CheckPasswordPolicy(*pw, *email); err != nil {
 		return fmt.Errorf("--password: %w", err)
 	}

@@ -7,7 +7,7 @@ import (
 // FeatureVersion names the feature set. A model file records the version it was
 // trained with, and the analyzer refuses a model trained on other features.
 // Change it whenever tokens, lexicons or feature names change.
-const FeatureVersion = "tf-2"
+const FeatureVersion = "tf-3"
 
 // Intents, as small integers for feature names.
 const (
@@ -24,9 +24,13 @@ type Feat struct {
 	V   float32
 	Tok int32
 	// Rule marks features made by the lexicons and rules rather than by a
-	// word or word pair; the trainer regularises them less, so that a rule
-	// keeps its say on comments whose words the training data never showed.
+	// word or word pair; the trainer can regularise them differently, so that
+	// a rule keeps its say on comments whose words the training data never showed.
 	Rule bool
+	// Intent marks a word crossed with the question's intent; the trainer
+	// lets only the sentiment outputs use these (cross-validation: they help
+	// sentiment and only add noise to themes).
+	Intent bool
 }
 
 // Span is a clause or a sentence: a run of tokens and the bytes they cover.
@@ -55,6 +59,7 @@ type Doc struct {
 	HasContrast bool
 	Pos, Neg    float32 // summed positive and negative valence
 	scratch     []byte
+	seen        []uint64 // dedupWords' set
 }
 
 // Reset empties d for reuse.
@@ -73,9 +78,36 @@ func (d *Doc) Reset() {
 	d.Pos, d.Neg = 0, 0
 }
 
+// Options switches optional feature families. The trainer compares them by
+// cross-validation; the analyzer uses DefaultOptions, the set its embedded
+// model was trained with.
+type Options struct {
+	// CharGrams adds hashed character n-grams of each word (n = CharGrams,
+	// with word-boundary marks), so that "apointment" shares weight with
+	// "appointment". 0 is off.
+	CharGrams int
+	// CharMinLen: only words at least this long get character n-grams (short
+	// words are rarely misspelt and are many).
+	CharMinLen int
+	// IntentWords crosses each word with the question's intent: "more staff"
+	// answers "what could we improve?" with a complaint.
+	IntentWords bool
+	// IntentPairs crosses word pairs with the intent too.
+	IntentPairs bool
+	// Binary counts a word (pair, stem, …) once per comment: a word repeated
+	// in a long comment is no stronger evidence of a theme.
+	Binary bool
+}
+
+// DefaultOptions is the feature set of the embedded model (chosen by 5-fold
+// cross-validation, see BENCHMARKS.md "Analyzer"). Changing it needs a retrain
+// and a new FeatureVersion.
+var DefaultOptions = Options{IntentWords: true, Binary: true}
+
 // Extractor holds the compiled lexicons. It is immutable after NewExtractor and
 // safe for concurrent use.
 type Extractor struct {
+	opt     Options
 	words   map[uint64]entry
 	phrases map[uint64][]phrase // by first token
 	spell   map[uint64]uint64
@@ -148,9 +180,13 @@ func init() {
 // answering "how could we improve?" and a compliment answering "what was good?".
 func cross(h uint64, intent int) uint64 { return mix(h ^ (saltIntent * uint64(intent+1))) }
 
-// NewExtractor compiles the lexicons.
-func NewExtractor() *Extractor {
+// NewExtractor compiles the lexicons, with the default feature set.
+func NewExtractor() *Extractor { return NewExtractorWith(DefaultOptions) }
+
+// NewExtractorWith compiles the lexicons for the feature set o.
+func NewExtractorWith(o Options) *Extractor {
 	x := &Extractor{
+		opt:     o,
 		words:   map[uint64]entry{},
 		phrases: map[uint64][]phrase{},
 		spell:   map[uint64]uint64{},
@@ -372,6 +408,12 @@ func (x *Extractor) Extract(text string, intent int, d *Doc) {
 			h = mix(h ^ saltNeg)
 		}
 		addWord(h, i)
+		if x.opt.IntentWords && intent != IntentOpen {
+			d.Feats = append(d.Feats, Feat{H: cross(h, intent), V: 1, Tok: int32(i), Intent: true})
+		}
+		if n := x.opt.CharGrams; n > 0 && t.Kind == KindWord && t.End-t.Start >= x.opt.CharMinLen {
+			d.Feats = charGrams(text[t.Start:t.End], n, i, d.Feats)
+		}
 		if t.Stem != 0 {
 			sh := mix(t.Stem ^ saltStem)
 			if d.TokNeg[i] {
@@ -380,7 +422,11 @@ func (x *Extractor) Extract(text string, intent int, d *Doc) {
 			addWord(sh, i)
 		}
 		if prev != 0 {
-			addWord(mix(prev*31^t.Hash^saltBigram), i)
+			bh := mix(prev*31 ^ t.Hash ^ saltBigram)
+			addWord(bh, i)
+			if x.opt.IntentPairs && intent != IntentOpen {
+				d.Feats = append(d.Feats, Feat{H: cross(bh, intent), V: 1, Tok: int32(i), Intent: true})
+			}
 		}
 		prev = t.Hash
 		if v := d.TokVal[i]; v != 0 {
@@ -455,6 +501,46 @@ func (x *Extractor) Extract(text string, intent int, d *Doc) {
 		add(cross(ftNothingLead, intent), 1, -1)
 	}
 	add(cross(ftLen^uint64(lenBucket(words)), intent), 1, -1)
+	if x.opt.Binary {
+		d.dedupWords()
+	}
+}
+
+// dedupWords keeps the first occurrence of each word feature (rule and
+// lexicon features keep their sums). A small open-addressing set in the Doc
+// keeps it allocation-free.
+func (d *Doc) dedupWords() {
+	size := 64
+	for size < 2*len(d.Feats) {
+		size *= 2
+	}
+	if cap(d.seen) < size {
+		d.seen = make([]uint64, size)
+	}
+	set := d.seen[:size]
+	clear(set)
+	mask := uint64(size - 1)
+	out := d.Feats[:0]
+	for _, f := range d.Feats {
+		if !f.Rule {
+			h := f.H | 1 // 0 marks an empty slot
+			slot := h & mask
+			dup := false
+			for set[slot] != 0 {
+				if set[slot] == h {
+					dup = true
+					break
+				}
+				slot = (slot + 1) & mask
+			}
+			if dup {
+				continue
+			}
+			set[slot] = h
+		}
+		out = append(out, f)
+	}
+	d.Feats = out
 }
 
 func firstWord(toks []Token) uint64 {
@@ -811,3 +897,35 @@ var (
 	hAnything = HashString("anything")
 	hN        = HashString("n")
 )
+
+const saltChar = 0x94d049bb133111eb
+
+// charGrams appends the hashed character n-grams of word (lowercased ASCII
+// letters; "^" and "$" mark its ends). Non-letters are skipped.
+func charGrams(word string, n, tok int, feats []Feat) []Feat {
+	var win uint64 // the last n bytes, one per byte lane
+	mask := uint64(1)<<(8*uint(n)) - 1
+	have := 1
+	win = '^'
+	emit := func() {
+		if have >= n {
+			feats = append(feats, Feat{H: mix((win&mask)*saltChar ^ saltChar), V: 1, Tok: int32(tok)})
+		}
+	}
+	for i := 0; i < len(word); i++ {
+		c := word[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c < 'a' || c > 'z' {
+			continue
+		}
+		win = win<<8 | uint64(c)
+		have++
+		emit()
+	}
+	win = win<<8 | '$'
+	have++
+	emit()
+	return feats
+}

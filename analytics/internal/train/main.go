@@ -13,6 +13,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -20,7 +21,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"strings"
+	"sync"
 
 	"github.com/carevoice/carevoice/analytics"
 	"github.com/carevoice/carevoice/analytics/internal/linmodel"
@@ -43,6 +47,11 @@ type config struct {
 	ThemePos     float64 // weight of a positive theme example
 	RuleL2       float64 // L2 scale for rule features relative to word features
 	Seed         uint64
+	NBSent       float64 // NBSVM: scale word features of the sentiment outputs by |log-count ratio|^NBSent (0: off)
+	NBTheme      float64 // the same for the theme outputs
+	IntentThemes bool    // let the theme outputs use the intent-crossed words too
+	IntentL2     float64 // L2 scale for intent-crossed words (a deviation from the plain word's weight)
+	Bags         int     // average this many models fitted on bootstrap samples (1: one model on all rows)
 	MixedGrid    []float64
 	OneSidedGrid []float64
 }
@@ -53,11 +62,13 @@ type hv struct {
 }
 
 type example struct {
-	feats  map[uint64]float32
-	rule   map[uint64]bool // features made by rules, regularised by RuleL2
-	sent   int             // 0 positive, 1 neutral, 2 negative
-	themes [numThemes]bool
-	rules  [numThemes]bool // a hand-written pattern matched
+	feats   map[uint64]float32
+	rule    map[uint64]bool // features made by rules, regularised by RuleL2
+	crossed map[uint64]bool // words crossed with the intent
+	sent    int             // 0 positive, 1 neutral, 2 negative
+	intent  int             // textfeat.IntentOpen, IntentPraise or IntentImprove
+	themes  [numThemes]bool
+	rules   [numThemes]bool // a hand-written pattern matched
 }
 
 func main() {
@@ -66,7 +77,9 @@ func main() {
 	data := flag.String("data", filepath.Join(root, "..", "shared", "data", "fft-dev.csv"), "labelled CSV (id,question,text,sentiment,themes)")
 	out := flag.String("out", filepath.Join(root, "analytics", "model.bin"), "model file to write")
 	cv := flag.Bool("cv", true, "run k-fold cross-validation and tune decision parameters")
+	exp := flag.Int("exp", 0, "experiment: cross-validate with this many fold seeds on the model's own scores (no rules), print the mean and stop")
 	jsonOut := flag.String("json", "", "write the CV and full-fit reports to this JSON file")
+	oofOut := flag.String("oof", "", "write each comment's nested out-of-fold result (id, gold, predicted sentiment and themes) to this CSV file, for error analysis")
 	flag.IntVar(&cfg.Folds, "folds", 5, "cross-validation folds")
 	flag.IntVar(&cfg.Iters, "iters", 200, "full-batch Adam iterations")
 	flag.Float64Var(&cfg.LR, "lr", 0.05, "Adam learning rate")
@@ -76,8 +89,25 @@ func main() {
 	flag.Float64Var(&cfg.ClassPow, "classpow", 0.5, "class weight exponent")
 	flag.Float64Var(&cfg.ThemePos, "themepos", 2, "weight of positive theme examples")
 	flag.Float64Var(&cfg.RuleL2, "rulel2", 1, "L2 scale for rule and lexicon features")
+	flag.Float64Var(&cfg.NBSent, "nbsent", 0, "NBSVM exponent for the sentiment outputs: word features scaled by |log-count ratio|^nbsent")
+	flag.Float64Var(&cfg.NBTheme, "nbtheme", 0.5, "NBSVM exponent for the theme outputs")
+	flag.BoolVar(&perIntentOffsets, "intentoffsets", false, "experiment only: class offsets per intent")
+	flag.BoolVar(&splitMode, "split", splitMode, "tune: allow a second theme bar where a pattern matched (ModeSplit)")
+	flag.IntVar(&smoothRadius, "smooth", smoothRadius, "tune: score each offset/threshold by the mean F1 of its neighbours within this many 0.1 steps")
+	flag.Float64Var(&cfg.IntentL2, "intentl2", 1, "L2 scale for intent-crossed words")
+	flag.IntVar(&cfg.Bags, "bags", 1, "bagging: average this many bootstrap models")
+	flag.BoolVar(&cfg.IntentThemes, "intentthemes", false, "theme outputs use intent-crossed words too")
 	flag.Uint64Var(&cfg.Seed, "seed", 1, "fold assignment seed")
+	opt := textfeat.DefaultOptions
+	flag.IntVar(&opt.CharGrams, "chargrams", opt.CharGrams, "features: character n-gram length (0: none)")
+	flag.IntVar(&opt.CharMinLen, "charmin", opt.CharMinLen, "features: shortest word given character n-grams")
+	flag.BoolVar(&opt.IntentWords, "intentwords", opt.IntentWords, "features: words crossed with the question's intent")
+	flag.BoolVar(&opt.IntentPairs, "intentpairs", opt.IntentPairs, "features: word pairs crossed with the question's intent")
+	flag.BoolVar(&opt.Binary, "binary", opt.Binary, "features: count each word feature once per comment")
 	flag.Parse()
+	if opt != textfeat.DefaultOptions && *exp == 0 {
+		fatal(fmt.Errorf("feature options %+v differ from textfeat.DefaultOptions %+v: the analyzer could not read such a model; use -exp, or change DefaultOptions (and FeatureVersion)", opt, textfeat.DefaultOptions))
+	}
 	// Both rules are part of the contract (SPEC: contrast makes "mixed"; a
 	// comment whose only opinion words are clearly negative is not "neutral"),
 	// so cross-validation picks their strength but may not switch them off.
@@ -94,33 +124,22 @@ func main() {
 	if err != nil {
 		fatal(err)
 	}
-	x := textfeat.NewExtractor()
-	exs := featurize(x, rows)
+	x := textfeat.NewExtractorWith(opt)
+	exs := featurize(x, rows, cfg)
 	fmt.Fprintf(os.Stderr, "train: %d comments from %s\n", len(rows), *data)
 
+	if *exp > 0 {
+		experiment(exs, cfg, opt, *exp)
+		return
+	}
+
 	params := defaultParams(exs)
-	var cvRep *analytics.Report
+	var cvRep, nestedRep *analytics.Report
 	if *cv {
 		// Out-of-fold logits tune the decision parameters; then the real
 		// analyzer scores every held-out fold with them.
-		folds := foldOf(len(exs), cfg.Folds, cfg.Seed)
-		oof := make([][numOut]float64, len(exs))
-		models := make([]map[uint64][]float32, cfg.Folds)
-		for k := 0; k < cfg.Folds; k++ {
-			var tr []example
-			for i, e := range exs {
-				if folds[i] != k {
-					tr = append(tr, e)
-				}
-			}
-			models[k] = fit(tr, cfg)
-			for i, e := range exs {
-				if folds[i] == k {
-					oof[i] = logits(models[k], e)
-				}
-			}
-		}
-		params = tune(exs, oof)
+		cvr := crossFit(exs, cfg, cfg.Seed)
+		params = tune(exs, cvr.oof, nil, true)
 		// The rule thresholds are chosen one after the other on the pooled
 		// held-out folds.
 		for _, par := range []struct {
@@ -128,13 +147,13 @@ func main() {
 			idx  int
 			grid []float64
 		}{
-			{"mixed clause score", analytics.NumParams - 2, cfg.MixedGrid},
-			{"one-sided lexicon", analytics.NumParams - 1, cfg.OneSidedGrid},
+			{"mixed clause score", analytics.ParMixed, cfg.MixedGrid},
+			{"one-sided lexicon", analytics.ParOneSided, cfg.OneSidedGrid},
 		} {
 			best, bestV := -1.0, par.grid[len(par.grid)-1]
 			for _, v := range par.grid {
 				params[par.idx] = float32(v)
-				rep := crossScore(rows, folds, models, params)
+				rep := crossScore(rows, cvr.folds, cvr.models, func(int) []float32 { return params })
 				fmt.Fprintf(os.Stderr, "train: %s %.2f: CV sentiment macro-F1 %.3f, theme macro-F1 %.3f\n", par.name, v, rep.SentimentMacroF1, rep.ThemeMacroF1)
 				if rep.SentimentMacroF1 > best+1e-9 {
 					best, bestV = rep.SentimentMacroF1, v
@@ -143,8 +162,26 @@ func main() {
 			}
 			params[par.idx] = float32(bestV)
 		}
-		fmt.Println("== cross-validation (out-of-fold, pooled) ==")
+		fmt.Println("== cross-validation (out-of-fold, pooled; decision parameters tuned on the pooled out-of-fold scores) ==")
 		cvRep.WriteText(os.Stdout)
+		// Nested: each held-out fold is scored with class offsets and theme
+		// thresholds tuned on the other folds' out-of-fold scores only, so no
+		// label of a scored comment chose a parameter that scores it.
+		perFold := make([][]float32, cfg.Folds)
+		for k := range perFold {
+			pk := tune(exs, cvr.oof, func(i int) bool { return cvr.folds[i] != k }, false)
+			for _, j := range []int{analytics.ParMixed, analytics.ParOneSided} {
+				pk[j] = params[j]
+			}
+			perFold[k] = pk
+		}
+		rep := crossScore(rows, cvr.folds, cvr.models, func(k int) []float32 { return perFold[k] })
+		nestedRep = &rep
+		if *oofOut != "" {
+			writeOOF(*oofOut, rows, cvr, perFold)
+		}
+		fmt.Println("\n== nested cross-validation (thresholds and offsets tuned without the scored fold) ==")
+		nestedRep.WriteText(os.Stdout)
 	}
 
 	full := fit(exs, cfg)
@@ -160,24 +197,181 @@ func main() {
 	fullRep := analytics.Evaluate(a, rows, 0)
 	fmt.Println("\n== full fit (in-sample) ==")
 	fullRep.WriteText(os.Stdout)
-	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
-		fatal(err)
+	if *out != "" {
+		if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+			fatal(err)
+		}
+		fmt.Fprintf(os.Stderr, "train: wrote %s (%d features, %d bytes)\n", *out, m.Len(), buf.Len())
 	}
-	fmt.Fprintf(os.Stderr, "train: wrote %s (%d features, %d bytes)\n", *out, m.Len(), buf.Len())
 	if *jsonOut != "" {
-		b, _ := json.MarshalIndent(map[string]any{"config": cfg, "cv": cvRep, "full": fullRep, "params": params}, "", "  ")
+		b, _ := json.MarshalIndent(map[string]any{"config": cfg, "cv": cvRep, "nested": nestedRep, "full": fullRep, "params": params}, "", "  ")
 		if err := os.WriteFile(*jsonOut, b, 0o644); err != nil {
 			fatal(err)
 		}
 	}
 }
 
-// crossScore runs the analyzer of each fold on its held-out rows.
-func crossScore(rows []analytics.Labelled, folds []int, models []map[uint64][]float32, params []float32) analytics.Report {
+// cvFit is one k-fold cross-fit: the fold of every row, the model of every
+// fold and every row's logits from the model that did not see it.
+type cvFit struct {
+	folds  []int
+	models []map[uint64][]float32
+	oof    [][numOut]float64
+}
+
+// crossFit fits the fold models, two at a time.
+func crossFit(exs []example, cfg config, seed uint64) cvFit {
+	cvr := cvFit{folds: foldOf(len(exs), cfg.Folds, seed), oof: make([][numOut]float64, len(exs)),
+		models: make([]map[uint64][]float32, cfg.Folds)}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
+	for k := 0; k < cfg.Folds; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			var tr []example
+			for i, e := range exs {
+				if cvr.folds[i] != k {
+					tr = append(tr, e)
+				}
+			}
+			cvr.models[k] = fit(tr, cfg)
+			for i, e := range exs {
+				if cvr.folds[i] == k {
+					cvr.oof[i] = logits(cvr.models[k], e)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return cvr
+}
+
+// experiment compares training settings quickly: for each fold seed it
+// cross-fits, then scores the model's own decisions (class offsets, theme
+// thresholds; none of the analyzer's rules) two ways: tuned on the pooled
+// out-of-fold scores, and nested (tuned without the scored fold).
+func experiment(exs []example, cfg config, opt textfeat.Options, seeds int) {
+	var sum [4]float64
+	perTheme := make([]float64, numThemes)
+	var perClass [3]float64
+	for s := 1; s <= seeds; s++ {
+		cvr := crossFit(exs, cfg, uint64(s))
+		p := tune(exs, cvr.oof, nil, false)
+		conf, tp, fp, fn := decide(exs, cvr.oof, func(int) []float32 { return p })
+		ps, pt, _ := f1s(conf, tp, fp, fn, exs)
+		perFold := make([][]float32, cfg.Folds)
+		for k := range perFold {
+			perFold[k] = tune(exs, cvr.oof, func(i int) bool { return cvr.folds[i] != k }, false)
+		}
+		conf, tp, fp, fn = decide(exs, cvr.oof, func(i int) []float32 { return perFold[cvr.folds[i]] })
+		ns, nt, th := f1s(conf, tp, fp, fn, exs)
+		for t := range th {
+			perTheme[t] += th[t] / float64(seeds)
+		}
+		for c := range perClass {
+			perClass[c] += classF1(conf, c) / float64(seeds)
+		}
+		fmt.Fprintf(os.Stderr, "exp: seed %d pooled %.3f %.3f nested %.3f %.3f\n", s, ps, pt, ns, nt)
+		sum[0] += ps
+		sum[1] += pt
+		sum[2] += ns
+		sum[3] += nt
+	}
+	for i := range sum {
+		sum[i] /= float64(seeds)
+	}
+	fmt.Printf("exp %+v %+v\n  pooled sent %.4f theme %.4f | nested sent %.4f theme %.4f\n  classes", cfg, opt, sum[0], sum[1], sum[2], sum[3])
+	for c := range perClass {
+		fmt.Printf(" %.3f", perClass[c])
+	}
+	fmt.Printf("\n  themes ")
+	for t, v := range perTheme {
+		if v > 0 {
+			fmt.Printf(" %s %.3f", analytics.ThemeIDs[t], v)
+		}
+	}
+	fmt.Println()
+}
+
+// decide applies class offsets and theme thresholds to logits (params(i) for row i).
+func decide(exs []example, oof [][numOut]float64, params func(int) []float32) (conf [3][3]int, tp, fp, fn [numThemes]int) {
+	for i, e := range exs {
+		p := params(i)
+		z := oof[i]
+		s := [3]float64{z[0] + float64(p[0]), z[1] + float64(p[1]), z[2] + float64(p[2])}
+		if len(p) > analytics.NumParams {
+			// Experimental per-intent offsets after the params.
+			s[1] = z[1] + float64(p[analytics.NumParams+2*e.intent])
+			s[2] = z[2] + float64(p[analytics.NumParams+2*e.intent+1])
+		}
+		pred := 0
+		for c := 1; c < 3; c++ {
+			if s[c] > s[pred] {
+				pred = c
+			}
+		}
+		conf[e.sent][pred]++
+		for t := 0; t < numThemes; t++ {
+			var hit bool
+			switch p[3+numThemes+t] {
+			case analytics.ModeRules:
+				hit = e.rules[t]
+			case analytics.ModeModel:
+				hit = z[3+t] > float64(p[3+t])
+			case analytics.ModeSplit:
+				th := float64(p[3+t])
+				if e.rules[t] {
+					th += float64(p[analytics.ParRuleShift+t])
+				}
+				hit = z[3+t] > th
+			default:
+				hit = e.rules[t] || z[3+t] > float64(p[3+t])
+			}
+			switch {
+			case hit && e.themes[t]:
+				tp[t]++
+			case hit:
+				fp[t]++
+			case e.themes[t]:
+				fn[t]++
+			}
+		}
+	}
+	return
+}
+
+func f1s(conf [3][3]int, tp, fp, fn [numThemes]int, exs []example) (sent, theme float64, per []float64) {
+	per = make([]float64, numThemes)
+	n := 0
+	for t := 0; t < numThemes; t++ {
+		if tp[t]+fn[t] < analytics.ThemeMinSupport {
+			continue
+		}
+		per[t] = 2 * float64(tp[t]) / math.Max(float64(2*tp[t]+fp[t]+fn[t]), 1)
+		theme += per[t]
+		n++
+	}
+	return macroF1(conf), theme / float64(max(n, 1)), per
+}
+
+func classF1(conf [3][3]int, c int) float64 {
+	var sup, pred int
+	for o := 0; o < 3; o++ {
+		sup += conf[c][o]
+		pred += conf[o][c]
+	}
+	return 2 * float64(conf[c][c]) / math.Max(float64(sup+pred), 1)
+}
+
+// crossScore runs the analyzer of each fold, with params(fold), on its held-out rows.
+func crossScore(rows []analytics.Labelled, folds []int, models []map[uint64][]float32, params func(int) []float32) analytics.Report {
 	var reps []analytics.Report
 	for k, w := range models {
 		var buf bytes.Buffer
-		if err := linmodel.New(textfeat.FeatureVersion, numOut, params, w).Encode(&buf); err != nil {
+		if err := linmodel.New(textfeat.FeatureVersion, numOut, params(k), w).Encode(&buf); err != nil {
 			fatal(err)
 		}
 		a, err := analytics.NewWithModel(buf.Bytes())
@@ -195,7 +389,7 @@ func crossScore(rows []analytics.Labelled, folds []int, models []map[uint64][]fl
 	return analytics.Combine(reps)
 }
 
-func featurize(x *textfeat.Extractor, rows []analytics.Labelled) []example {
+func featurize(x *textfeat.Extractor, rows []analytics.Labelled, cfg config) []example {
 	themeIdx := map[string]int{}
 	for i, t := range analytics.ThemeIDs {
 		themeIdx[t] = i
@@ -213,8 +407,12 @@ func featurize(x *textfeat.Extractor, rows []analytics.Labelled) []example {
 		x.Extract(r.Text, intent, &d)
 		e := example{feats: map[uint64]float32{}}
 		e.rule = map[uint64]bool{}
+		e.crossed = map[uint64]bool{}
 		for _, f := range d.Feats {
 			e.feats[f.H] += f.V
+			if f.Intent {
+				e.crossed[f.H] = true
+			}
 			if f.Rule {
 				e.rule[f.H] = true
 			}
@@ -222,6 +420,7 @@ func featurize(x *textfeat.Extractor, rows []analytics.Labelled) []example {
 		for t := range e.rules {
 			e.rules[t] = len(d.RuleTok[t]) > 0
 		}
+		e.intent = intent
 		e.sent = map[string]int{analytics.Positive: 0, analytics.Neutral: 1, analytics.Negative: 2}[r.Sentiment]
 		for _, t := range r.Themes {
 			if ti, ok := themeIdx[t]; ok {
@@ -245,9 +444,37 @@ func foldOf(n, k int, seed uint64) []int {
 	return folds
 }
 
-// fit trains multinomial logistic regression for sentiment and one binary
-// logistic regression per theme, full batch with Adam and L2.
+// fit is fitOne, or with cfg.Bags > 1 the average of fitOne over that many
+// bootstrap samples (bagging: averaged weights are averaged logits, so the
+// analyzer still reads one weight table).
 func fit(exs []example, cfg config) map[uint64][]float32 {
+	if cfg.Bags <= 1 {
+		return fitOne(exs, cfg)
+	}
+	r := rand.New(rand.NewPCG(cfg.Seed, 7))
+	avg := map[uint64][]float32{}
+	for b := 0; b < cfg.Bags; b++ {
+		sample := make([]example, len(exs))
+		for i := range sample {
+			sample[i] = exs[r.IntN(len(exs))]
+		}
+		for h, row := range fitOne(sample, cfg) {
+			a := avg[h]
+			if a == nil {
+				a = make([]float32, numOut)
+				avg[h] = a
+			}
+			for o, v := range row {
+				a[o] += v / float32(cfg.Bags)
+			}
+		}
+	}
+	return avg
+}
+
+// fitOne trains multinomial logistic regression for sentiment and one binary
+// logistic regression per theme, full batch with Adam and L2.
+func fitOne(exs []example, cfg config) map[uint64][]float32 {
 	df := map[uint64]int{}
 	for _, e := range exs {
 		for h := range e.feats {
@@ -276,6 +503,11 @@ func fit(exs []example, cfg config) map[uint64][]float32 {
 				l2scale[j] = cfg.RuleL2
 			}
 		}
+		for h := range e.crossed {
+			if j, ok := index[h]; ok {
+				l2scale[j] = cfg.IntentL2
+			}
+		}
 	}
 	docs := make([][]hv, len(exs))
 	for i, e := range exs {
@@ -301,6 +533,74 @@ func fit(exs []example, cfg config) map[uint64][]float32 {
 		classW[c] = math.Pow(float64(len(exs))/(3*math.Max(classN[c], 1)), cfg.ClassPow)
 	}
 	nf := len(hashes)
+	// NBSVM (Wang & Manning 2012): a word feature enters output o scaled by
+	// |log-count ratio| of o's positives against the rest, which concentrates
+	// the L2 budget on words that tell the classes apart. The scale is folded
+	// into the stored weight, so the analyzer pays nothing for it.
+	sc := make([]float64, nf*numOut)
+	for j := range sc {
+		sc[j] = 1
+	}
+	isRule := make([]bool, nf)
+	for _, e := range exs {
+		for h := range e.rule {
+			if j, ok := index[h]; ok {
+				isRule[j] = true
+			}
+		}
+		if !cfg.IntentThemes {
+			// Scale 0: the theme outputs neither use nor learn these features.
+			for h := range e.crossed {
+				if j, ok := index[h]; ok {
+					for o := 3; o < numOut; o++ {
+						sc[int(j)*numOut+o] = 0
+					}
+				}
+			}
+		}
+	}
+	if cfg.NBSent > 0 || cfg.NBTheme > 0 {
+		pc := make([]float64, nf*numOut) // comments of output o's positives with feature j
+		var posN [numOut]float64
+		for i, e := range exs {
+			var y [numOut]bool
+			y[e.sent] = true
+			for t := range e.themes {
+				y[3+t] = e.themes[t]
+			}
+			for o := range y {
+				if y[o] {
+					posN[o]++
+				}
+			}
+			for _, f := range docs[i] {
+				for o := range y {
+					if y[o] {
+						pc[int(f.i)*numOut+o]++
+					}
+				}
+			}
+		}
+		totN := float64(len(exs))
+		for j := 0; j < nf; j++ {
+			if isRule[j] || int32(j) == bias {
+				continue
+			}
+			all := float64(df[hashes[j]])
+			for o := 0; o < numOut; o++ {
+				a := pc[j*numOut+o]
+				nb := cfg.NBSent
+				if o >= 3 {
+					nb = cfg.NBTheme
+				}
+				if posN[o] == 0 || nb == 0 {
+					continue
+				}
+				r := math.Log(((a + 1) / (posN[o] + 1)) / ((all - a + 1) / (totN - posN[o] + 1)))
+				sc[j*numOut+o] *= math.Pow(math.Abs(r), nb)
+			}
+		}
+	}
 	w := make([]float64, nf*numOut)
 	g := make([]float64, nf*numOut)
 	m1 := make([]float64, nf*numOut)
@@ -313,8 +613,9 @@ func fit(exs []example, cfg config) map[uint64][]float32 {
 			var z [numOut]float64
 			for _, f := range docs[i] {
 				row := w[int(f.i)*numOut : int(f.i+1)*numOut]
+				srow := sc[int(f.i)*numOut : int(f.i+1)*numOut]
 				for o := range z {
-					z[o] += row[o] * float64(f.v)
+					z[o] += row[o] * srow[o] * float64(f.v)
 				}
 			}
 			var gz [numOut]float64
@@ -345,8 +646,9 @@ func fit(exs []example, cfg config) map[uint64][]float32 {
 			}
 			for _, f := range docs[i] {
 				row := g[int(f.i)*numOut : int(f.i+1)*numOut]
+				srow := sc[int(f.i)*numOut : int(f.i+1)*numOut]
 				for o := range gz {
-					row[o] += gz[o] * float64(f.v) * invN
+					row[o] += gz[o] * srow[o] * float64(f.v) * invN
 				}
 			}
 		}
@@ -371,7 +673,7 @@ func fit(exs []example, cfg config) map[uint64][]float32 {
 		row := make([]float32, numOut)
 		keep := false
 		for o := range row {
-			row[o] = float32(w[i*numOut+o])
+			row[o] = float32(w[i*numOut+o] * sc[i*numOut+o])
 			if math.Abs(float64(row[o])) > 1e-4 {
 				keep = true
 			}
@@ -408,8 +710,8 @@ func defaultParams(exs []example) []float32 {
 	for t := 0; t < numThemes; t++ {
 		p[3+numThemes+t] = themeMode(n[t])
 	}
-	p[analytics.NumParams-2] = 0.6 // mixed
-	p[analytics.NumParams-1] = 1e6 // one-sided override off
+	p[analytics.ParMixed] = 0.6    // mixed
+	p[analytics.ParOneSided] = 1e6 // one-sided override off
 	return p
 }
 
@@ -425,13 +727,27 @@ func themeMode(n int) float32 {
 
 // tune picks the class offsets and theme thresholds that maximise out-of-fold
 // macro-F1.
-func tune(exs []example, oof [][numOut]float64) []float32 {
+// use selects the rows to tune on (nil: all); verbose reports the choices.
+//
+// Each grid point is scored by the mean F1 over its neighbours within
+// smoothRadius steps: the F1 surface of a few hundred examples is jagged, and
+// the centre of a broad good region holds up better on new comments than a
+// lone peak.
+func tune(exs []example, oof [][numOut]float64, use func(int) bool, verbose bool) []float32 {
 	p := defaultParams(exs)
-	bestF := -1.0
-	for bn := -1.0; bn <= 1.0001; bn += 0.1 {
-		for bg := -1.0; bg <= 1.0001; bg += 0.1 {
+	if use == nil {
+		use = func(int) bool { return true }
+	}
+	const nOff = 21 // offsets -1.0 … +1.0 by 0.1
+	var grid [nOff][nOff]float64
+	for a := 0; a < nOff; a++ {
+		for b := 0; b < nOff; b++ {
+			bn, bg := float64(a-10)/10, float64(b-10)/10
 			var conf [3][3]int
 			for i, e := range exs {
+				if !use(i) {
+					continue
+				}
 				z := oof[i]
 				s := [3]float64{z[0], z[1] + bn, z[2] + bg}
 				pred := 0
@@ -442,22 +758,82 @@ func tune(exs []example, oof [][numOut]float64) []float32 {
 				}
 				conf[e.sent][pred]++
 			}
-			if f := macroF1(conf); f > bestF+1e-9 {
+			grid[a][b] = macroF1(conf)
+		}
+	}
+	bestF := -1.0
+	for a := 0; a < nOff; a++ {
+		for b := 0; b < nOff; b++ {
+			var sum float64
+			n := 0
+			for da := -smoothRadius; da <= smoothRadius; da++ {
+				for db := -smoothRadius; db <= smoothRadius; db++ {
+					if a+da >= 0 && a+da < nOff && b+db >= 0 && b+db < nOff {
+						sum += grid[a+da][b+db]
+						n++
+					}
+				}
+			}
+			if f := sum / float64(n); f > bestF+1e-9 {
 				bestF = f
-				p[0], p[1], p[2] = 0, float32(bn), float32(bg)
+				p[0], p[1], p[2] = 0, float32(a-10)/10, float32(b-10)/10
 			}
 		}
 	}
-	fmt.Fprintf(os.Stderr, "train: class offsets neutral %+.1f negative %+.1f (OOF macro-F1 %.3f before rules)\n", p[1], p[2], bestF)
+	if perIntentOffsets {
+		p = append(p, make([]float32, 6)...)
+		for in := 0; in < 3; in++ {
+			p[analytics.NumParams+2*in], p[analytics.NumParams+2*in+1] = p[1], p[2]
+		}
+		for round := 0; round < 2; round++ {
+			for in := 0; in < 3; in++ {
+				bestF := -1.0
+				var bestA, bestB float32
+				for a := 0; a < nOff; a++ {
+					for b := 0; b < nOff; b++ {
+						p[analytics.NumParams+2*in], p[analytics.NumParams+2*in+1] = float32(a-10)/10, float32(b-10)/10
+						var conf [3][3]int
+						for i, e := range exs {
+							if !use(i) {
+								continue
+							}
+							z := oof[i]
+							s := [3]float64{z[0], z[1] + float64(p[analytics.NumParams+2*e.intent]), z[2] + float64(p[analytics.NumParams+2*e.intent+1])}
+							pred := 0
+							for c := 1; c < 3; c++ {
+								if s[c] > s[pred] {
+									pred = c
+								}
+							}
+							conf[e.sent][pred]++
+						}
+						if f := macroF1(conf); f > bestF+1e-9 {
+							bestF, bestA, bestB = f, float32(a-10)/10, float32(b-10)/10
+						}
+					}
+				}
+				p[analytics.NumParams+2*in], p[analytics.NumParams+2*in+1] = bestA, bestB
+			}
+		}
+	}
+	if verbose {
+		fmt.Fprintf(os.Stderr, "train: class offsets neutral %+.1f negative %+.1f (OOF macro-F1 %.3f before rules, smoothed)\n", p[1], p[2], bestF)
+	}
+	const nTh = 61 // thresholds -3.0 … +3.0 by 0.1
 	for t := 0; t < numThemes; t++ {
 		if p[3+numThemes+t] == analytics.ModeRules {
 			continue
 		}
 		bestT, bestTF, bestMode := 0.0, -1.0, float32(analytics.ModeModel)
 		for mode := analytics.ModeModel; mode <= analytics.ModeEither; mode++ {
-			for th := -3.0; th <= 3.0001; th += 0.1 {
+			var f1 [nTh]float64
+			for k := range f1 {
+				th := float64(k-30) / 10
 				tp, fp, fn := 0, 0, 0
 				for i, e := range exs {
+					if !use(i) {
+						continue
+					}
 					pred := oof[i][3+t] > th || (mode == analytics.ModeEither && e.rules[t])
 					switch {
 					case pred && e.themes[t]:
@@ -468,20 +844,93 @@ func tune(exs []example, oof [][numOut]float64) []float32 {
 						fn++
 					}
 				}
-				if tp == 0 {
-					continue
+				f1[k] = 2 * float64(tp) / math.Max(float64(2*tp+fp+fn), 1)
+			}
+			for k := range f1 {
+				var sum float64
+				n := 0
+				for d := -smoothRadius; d <= smoothRadius; d++ {
+					if k+d >= 0 && k+d < nTh {
+						sum += f1[k+d]
+						n++
+					}
 				}
-				if f := 2 * float64(tp) / float64(2*tp+fp+fn); f > bestTF+1e-9 {
-					bestT, bestTF, bestMode = th, f, float32(mode)
+				if f := sum / float64(n); f1[k] > 0 && f > bestTF+1e-9 {
+					bestT, bestTF, bestMode = float64(k-30)/10, f, float32(mode)
+				}
+			}
+		}
+		if splitMode {
+			// ModeSplit: a second bar for the comments where a pattern matched.
+			const nShift = 17 // -4.0 … 0 by 0.25
+			var f1 [nShift][nTh]float64
+			for si := range f1 {
+				shift := -4 + float64(si)/4
+				for k := range f1[si] {
+					th := float64(k-30) / 10
+					tp, fp, fn := 0, 0, 0
+					for i, e := range exs {
+						if !use(i) {
+							continue
+						}
+						bar := th
+						if e.rules[t] {
+							bar += shift
+						}
+						pred := oof[i][3+t] > bar
+						switch {
+						case pred && e.themes[t]:
+							tp++
+						case pred:
+							fp++
+						case e.themes[t]:
+							fn++
+						}
+					}
+					f1[si][k] = 2 * float64(tp) / math.Max(float64(2*tp+fp+fn), 1)
+				}
+			}
+			for si := range f1 {
+				for k := range f1[si] {
+					var sum float64
+					n := 0
+					for ds := -smoothRadius; ds <= smoothRadius; ds++ {
+						for d := -smoothRadius; d <= smoothRadius; d++ {
+							if si+ds >= 0 && si+ds < nShift && k+d >= 0 && k+d < nTh {
+								sum += f1[si+ds][k+d]
+								n++
+							}
+						}
+					}
+					// The extra parameter must earn its place: a clear margin over the one-bar modes.
+					if f := sum / float64(n); f1[si][k] > 0 && f > bestTF+splitMargin {
+						bestT, bestTF, bestMode = float64(k-30)/10, f, analytics.ModeSplit
+						p[analytics.ParRuleShift+t] = float32(-4 + float64(si)/4)
+					}
 				}
 			}
 		}
 		p[3+t] = float32(bestT)
 		p[3+numThemes+t] = bestMode
-		fmt.Fprintf(os.Stderr, "train: %-15s mode %v threshold %+.1f OOF F1 %.3f\n", analytics.ThemeIDs[t], bestMode, bestT, bestTF)
+		if verbose {
+			fmt.Fprintf(os.Stderr, "train: %-15s mode %v threshold %+.1f OOF F1 %.3f (smoothed)\n", analytics.ThemeIDs[t], bestMode, bestT, bestTF)
+		}
 	}
 	return p
 }
+
+// perIntentOffsets: experiment with class offsets per intent (flag -intentoffsets).
+var perIntentOffsets = false
+
+// splitMode lets tune choose ModeSplit (flag -split); splitMargin is the F1 it
+// must gain over the one-bar modes.
+var (
+	splitMode   = false
+	splitMargin = 0.0
+)
+
+// smoothRadius is tune's neighbourhood, in grid steps (flag -smooth).
+var smoothRadius = 1
 
 func macroF1(conf [3][3]int) float64 {
 	var f float64
@@ -519,4 +968,40 @@ func moduleRoot() string {
 func fatal(err error) {
 	fmt.Fprintln(os.Stderr, "train:", err)
 	os.Exit(1)
+}
+
+// writeOOF writes the nested out-of-fold analyzer result of every comment.
+func writeOOF(path string, rows []analytics.Labelled, cvr cvFit, params [][]float32) {
+	f, err := os.Create(path)
+	if err != nil {
+		fatal(err)
+	}
+	defer f.Close()
+	w := csv.NewWriter(f)
+	w.Write([]string{"id", "question", "gold", "pred", "gold_themes", "pred_themes"})
+	for k, m := range cvr.models {
+		var buf bytes.Buffer
+		if err := linmodel.New(textfeat.FeatureVersion, numOut, params[k], m).Encode(&buf); err != nil {
+			fatal(err)
+		}
+		a, err := analytics.NewWithModel(buf.Bytes())
+		if err != nil {
+			fatal(err)
+		}
+		for i, r := range rows {
+			if cvr.folds[i] != k {
+				continue
+			}
+			res := a.Analyze(r.Text, r.Intent)
+			var th []string
+			for _, h := range res.Themes {
+				th = append(th, h.ID)
+			}
+			w.Write([]string{r.ID, r.Question, r.Sentiment, res.Sentiment, strings.Join(r.Themes, ";"), strings.Join(th, ";")})
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		fatal(err)
+	}
 }

@@ -1,0 +1,142 @@
+package textfeat
+
+import "testing"
+
+// wordFeats counts the word features (not rules) of text by hash.
+func wordFeats(x *Extractor, text string, intent int) map[uint64]int {
+	var d Doc
+	x.Extract(text, intent, &d)
+	out := map[uint64]int{}
+	for _, f := range d.Feats {
+		if !f.Rule {
+			out[f.H]++
+		}
+	}
+	return out
+}
+
+func TestBinaryCountsEachWordOnce(t *testing.T) {
+	text := "wait wait wait, the wait was long and the wait was awful"
+	tests := []struct {
+		name   string
+		opt    Options
+		maxRep int // most times one word feature may appear
+	}{
+		{"counts", Options{}, 5},
+		{"binary", Options{Binary: true}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			most := 0
+			for _, n := range wordFeats(NewExtractorWith(tc.opt), text, IntentOpen) {
+				most = max(most, n)
+			}
+			if most != tc.maxRep {
+				t.Errorf("most repeated word feature appears %d times, want %d", most, tc.maxRep)
+			}
+		})
+	}
+}
+
+func TestBinaryKeepsRuleSums(t *testing.T) {
+	// The lexicon features are sums over the comment; deduplication must not
+	// touch them, or "awful ... awful" would read like one mild complaint.
+	text := "awful wait, awful staff, awful food"
+	var plain, bin Doc
+	NewExtractorWith(Options{}).Extract(text, IntentOpen, &plain)
+	NewExtractorWith(Options{Binary: true}).Extract(text, IntentOpen, &bin)
+	sum := func(d *Doc) map[uint64]float32 {
+		m := map[uint64]float32{}
+		for _, f := range d.Feats {
+			if f.Rule {
+				m[f.H] += f.V
+			}
+		}
+		return m
+	}
+	a, b := sum(&plain), sum(&bin)
+	if len(a) != len(b) {
+		t.Fatalf("rule features: %d without binary, %d with", len(a), len(b))
+	}
+	for h, v := range a {
+		if b[h] != v {
+			t.Errorf("rule feature %x: %v without binary, %v with", h, v, b[h])
+		}
+	}
+}
+
+func TestIntentWords(t *testing.T) {
+	x := NewExtractorWith(Options{IntentWords: true})
+	tests := []struct {
+		intent  int
+		crossed bool
+	}{
+		{IntentOpen, false}, // the plain words already serve open questions
+		{IntentPraise, true},
+		{IntentImprove, true},
+	}
+	seen := map[uint64]int{}
+	for _, tc := range tests {
+		var d Doc
+		x.Extract("more staff", tc.intent, &d)
+		n := 0
+		for _, f := range d.Feats {
+			if f.Intent {
+				n++
+				if prev, ok := seen[f.H]; ok && prev != tc.intent {
+					t.Errorf("intent %d reuses the crossed feature of intent %d", tc.intent, prev)
+				}
+				seen[f.H] = tc.intent
+				if f.Rule {
+					t.Errorf("intent-crossed word marked as a rule feature")
+				}
+			}
+		}
+		if got := n > 0; got != tc.crossed {
+			t.Errorf("intent %d: %d crossed features, want crossed=%v", tc.intent, n, tc.crossed)
+		}
+	}
+}
+
+func TestCharGrams(t *testing.T) {
+	tests := []struct {
+		word string
+		n    int
+		want int // n-grams over "^word$"
+	}{
+		{"wait", 4, 3},        // ^wai wait ait$
+		{"Wait", 4, 3},        // case does not matter
+		{"wa", 4, 1},          // ^wa$ is exactly one 4-gram
+		{"don't", 3, 4},       // ^do don ont nt$: the apostrophe is skipped
+		{"", 3, 0},            // ^$ is shorter than any gram
+		{"appointment", 5, 9}, // 13 bytes with the marks
+	}
+	for _, tc := range tests {
+		got := charGrams(tc.word, tc.n, 0, nil)
+		if len(got) != tc.want {
+			t.Errorf("charGrams(%q, %d): %d grams, want %d", tc.word, tc.n, len(got), tc.want)
+		}
+	}
+	a := charGrams("wait", 4, 0, nil)
+	b := charGrams("WAIT", 4, 0, nil)
+	for i := range a {
+		if a[i].H != b[i].H {
+			t.Errorf("gram %d differs between cases", i)
+		}
+	}
+	// A misspelling shares most grams with the right spelling.
+	shared := 0
+	right := map[uint64]bool{}
+	for _, f := range charGrams("appointment", 4, 0, nil) {
+		right[f.H] = true
+	}
+	wrong := charGrams("apointment", 4, 0, nil)
+	for _, f := range wrong {
+		if right[f.H] {
+			shared++
+		}
+	}
+	if shared*3 < len(wrong)*2 {
+		t.Errorf("apointment shares %d of %d grams with appointment", shared, len(wrong))
+	}
+}

@@ -1,0 +1,303 @@
+package browsertest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/carevoice/carevoice/analytics"
+	"github.com/carevoice/carevoice/api"
+	"github.com/carevoice/carevoice/secure"
+	"github.com/carevoice/carevoice/storage"
+	"github.com/carevoice/carevoice/storage/storagetest"
+)
+
+// EnvChromium names a Chromium binary to use instead of the usual places.
+const EnvChromium = "CAREVOICE_CHROMIUM"
+
+// EnvScreenshots names the folder the screenshot test writes PNG files to
+// (the README uses docs/screenshots); unset, no files are written.
+const EnvScreenshots = "CAREVOICE_SCREENSHOTS"
+
+var (
+	browserOnce   sync.Once
+	browserCtx    context.Context
+	browserCancel context.CancelFunc
+	browserSkip   string
+	browserDir    string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if browserCancel != nil {
+		browserCancel()
+	}
+	if browserDir != "" {
+		os.RemoveAll(browserDir)
+	}
+	os.Exit(code)
+}
+
+// chromiumPath finds Debian's Chromium; the suite never downloads a browser.
+func chromiumPath() string {
+	if p := os.Getenv(EnvChromium); p != "" {
+		return p
+	}
+	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// browser returns the shared headless browser, started on first use, or
+// skips the test when there is none.
+func browser(t testing.TB) context.Context {
+	t.Helper()
+	browserOnce.Do(func() {
+		path := chromiumPath()
+		if path == "" {
+			browserSkip = "browser tests skipped: no Chromium found (apt-get install chromium, or set " + EnvChromium + ")"
+			return
+		}
+		dir, err := os.MkdirTemp("", "carevoice-chromium-")
+		if err != nil {
+			browserSkip = "browser tests skipped: " + err.Error()
+			return
+		}
+		browserDir = dir
+		// Without the background-networking flags Chromium waits on
+		// Google services that a closed network never answers.
+		opts := []chromedp.ExecAllocatorOption{
+			chromedp.ExecPath(path),
+			chromedp.Headless,
+			chromedp.NoFirstRun,
+			chromedp.NoDefaultBrowserCheck,
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			chromedp.UserDataDir(dir),
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("disable-default-apps", true),
+			chromedp.Flag("disable-extensions", true),
+			chromedp.Flag("disable-features", "Translate,OptimizationHints,MediaRouter,AutofillServerCommunication"),
+			chromedp.Flag("no-pings", true),
+			chromedp.Flag("metrics-recording-only", true),
+			chromedp.Flag("password-store", "basic"),
+			chromedp.Flag("lang", "en-US"),
+			chromedp.WindowSize(1280, 900),
+		}
+		actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+		bctx, bcancel := chromedp.NewContext(actx)
+		// Start the browser now, with a bound, so a broken install fails
+		// clearly instead of hanging each test.
+		// (The first action must run on bctx itself: the browser lives as
+		// long as the context it was started with.)
+		started := make(chan error, 1)
+		go func() { started <- chromedp.Do(bctx) }()
+		select {
+		case err = <-started:
+		case <-time.After(60 * time.Second):
+			err = fmt.Errorf("no answer in 60s")
+		}
+		if err != nil {
+			bcancel()
+			acancel()
+			browserSkip = fmt.Sprintf("browser tests skipped: Chromium at %s did not start: %v", path, err)
+			return
+		}
+		browserCtx = bctx
+		browserCancel = func() { bcancel(); acancel() }
+	})
+	if browserSkip != "" {
+		t.Skip(browserSkip)
+	}
+	return browserCtx
+}
+
+// tab opens a new tab (its own target) in the shared browser, closed when
+// the test ends. Every action on it is bounded by a generous timeout.
+func tab(t testing.TB) context.Context {
+	t.Helper()
+	b := browser(t)
+	ctx, cancel := chromedp.NewContext(b)
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelT(); cancel() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open tab: %v", err)
+	}
+	return ctx
+}
+
+// app is the real CareVoice server on a real port and a real SQLite file.
+// It can be stopped and started again on the same port and database, as
+// when a clinic's server restarts under a kiosk.
+type app struct {
+	t     testing.TB
+	store *storage.Store
+	keys  *secure.Keyring
+	an    *analytics.Analyzer
+	cfg   api.Config
+	addr  string
+	URL   string
+
+	mu    sync.Mutex
+	fiber *fiber.App
+	done  chan struct{}
+}
+
+func startApp(t testing.TB, cfg api.Config) *app {
+	t.Helper()
+	return startAppWith(t, cfg, storagetest.SQLite(t))
+}
+
+func startAppWith(t testing.TB, cfg api.Config, st *storage.Store) *app {
+	t.Helper()
+	keys, err := secure.NewKeyring(secure.GenerateKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	an, err := analytics.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &app{t: t, store: st, keys: keys, an: an, cfg: cfg, addr: "127.0.0.1:0"}
+	a.start()
+	t.Cleanup(a.stop)
+	return a
+}
+
+// start serves on a.addr (the first time, a free port; later the same one).
+func (a *app) start() {
+	a.t.Helper()
+	logger := storagetest.Quiet
+	if os.Getenv("CAREVOICE_BROWSERTEST_LOG") != "" {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	_, f, err := api.New(api.Deps{Store: a.store, Analyzer: a.an, Keys: a.keys, Logger: logger, Config: a.cfg})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	var ln net.Listener
+	for i := 0; ; i++ {
+		ln, err = net.Listen("tcp", a.addr)
+		if err == nil || i == 50 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // the old socket is still closing
+	}
+	if err != nil {
+		a.t.Fatalf("listen %s: %v", a.addr, err)
+	}
+	a.addr = ln.Addr().String()
+	a.URL = "http://" + a.addr
+	done := make(chan struct{})
+	go func() { defer close(done); f.Listener(ln) }()
+	a.mu.Lock()
+	a.fiber, a.done = f, done
+	a.mu.Unlock()
+}
+
+// stop shuts the server down; the database stays open.
+func (a *app) stop() {
+	a.mu.Lock()
+	f, done := a.fiber, a.done
+	a.fiber = nil
+	a.mu.Unlock()
+	if f == nil {
+		return
+	}
+	f.ShutdownWithTimeout(5 * time.Second)
+	<-done
+}
+
+// device registers a kiosk for site and returns its key.
+func (a *app) device(site string) string {
+	a.t.Helper()
+	key, hash := secure.NewToken("")
+	d := &storage.Device{ID: fmt.Sprintf("dev-%d", time.Now().UnixNano()), Site: site, Name: "waiting room tablet", KeyHash: hash}
+	if err := a.store.CreateDevice(context.Background(), d); err != nil {
+		a.t.Fatal(err)
+	}
+	return key
+}
+
+// invitation makes a single-use link valid for ttl (negative: already expired).
+func (a *app) invitation(surveySlug, site string, ttl time.Duration) string {
+	a.t.Helper()
+	tok, hash := secure.NewToken("")
+	inv := []storage.Invitation{{TokenHash: hash, Survey: surveySlug, Site: site, ExpiresAt: time.Now().Add(ttl).UnixMilli(), CreatedBy: "browsertest"}}
+	if err := a.store.CreateInvitations(context.Background(), inv); err != nil {
+		a.t.Fatal(err)
+	}
+	return tok
+}
+
+// user creates a staff account and returns its password.
+func (a *app) user(email, role string, sites ...string) string {
+	a.t.Helper()
+	pw := "correct horse battery staple " + role
+	hash, err := secure.HashPasswordCost(pw, 4)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if err := a.store.CreateUser(context.Background(), &storage.User{Email: email, PasswordHash: hash, Role: role, Sites: strings.Join(sites, ",")}); err != nil {
+		a.t.Fatal(err)
+	}
+	return pw
+}
+
+// status fetches a path outside the browser and returns its HTTP status.
+func (a *app) status(path string) int {
+	a.t.Helper()
+	resp, err := http.Get(a.URL + path)
+	if err != nil {
+		a.t.Fatalf("GET %s: %v", path, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// response reads a stored response back by id.
+func (a *app) response(id string) *storage.StoredResponse {
+	a.t.Helper()
+	r, err := a.store.ResponseByID(context.Background(), id)
+	if err != nil {
+		a.t.Fatalf("response %s: %v", id, err)
+	}
+	return r
+}
+
+func pathEscape(s string) string { return url.PathEscape(s) }
+
+// screenshotDir is where screenshots go, or "" when none are wanted.
+func screenshotDir(t testing.TB) string {
+	d := os.Getenv(EnvScreenshots)
+	if d == "" {
+		return ""
+	}
+	if !filepath.IsAbs(d) {
+		// Relative to the repository root, not to this package.
+		d = filepath.Join("..", d)
+	}
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}

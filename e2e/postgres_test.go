@@ -1,0 +1,334 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/carevoice/carevoice/secure"
+	"github.com/carevoice/carevoice/storage"
+	"github.com/carevoice/carevoice/storage/storagetest"
+)
+
+// pgEnv is the environment of an instance on the PostgreSQL database dbURL;
+// instances of one clinic share the secret key.
+func pgEnv(t *testing.T, dbURL, key string) env {
+	return env{"DATABASE_URL": dbURL, "CAREVOICE_DB": filepath.Join(t.TempDir(), "carevoice.db"),
+		"CAREVOICE_SECRET_KEY": key, "CAREVOICE_ADMIN_PASSWORD": adminPassword,
+		"CAREVOICE_RATE_LIMIT_IP": "10000/m"} // the races below all come from 127.0.0.1
+}
+
+func fftBody(id string, extra map[string]any) map[string]any {
+	b := map[string]any{"id": id, "survey": "fft", "site": "main", "channel": "link",
+		"answers": []map[string]any{{"question": "q1", "value": 1}, {"question": "q2", "value": "Kind nurse, short wait."}}}
+	for k, v := range extra {
+		b[k] = v
+	}
+	return b
+}
+
+// TestTwoInstancesOnePostgres runs two server processes against one
+// PostgreSQL database, as a clinic group scaling out would, and checks that
+// what must be global is: single-use invitations, idempotent retries,
+// sessions and tokens, and that a load spread over both loses nothing.
+func TestTwoInstancesOnePostgres(t *testing.T) {
+	skipShort(t)
+	dbURL := storagetest.PostgresURL(t)
+	keyBytes := secure.GenerateKey()
+	key := secure.EncodeKey(keyBytes)
+	a := start(t, pgEnv(t, dbURL, key))
+	b := start(t, pgEnv(t, dbURL, key)) // after a: the first admin is created once
+	token := mintToken(t, storage.Config{DatabaseURL: dbURL})
+
+	t.Run("TokenOnBoth", func(t *testing.T) {
+		for _, s := range []*server{a, b} {
+			if st, body := call(t, "GET", s.URL+"/api/v1/sites", token, nil); st != 200 {
+				t.Errorf("%s: GET /api/v1/sites with token: %d %s", s.URL, st, body)
+			}
+		}
+	})
+
+	t.Run("SessionOnBoth", func(t *testing.T) {
+		cookie := login(t, a.URL)
+		if st, _ := callCookie(t, "GET", b.URL+"/api/v1/sites", cookie, ""); st != 200 {
+			t.Fatalf("session from instance A on B: status %d, want 200", st)
+		}
+		kr, err := secure.NewKeyring(keyBytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, body := callCookie(t, "POST", b.URL+"/api/v1/auth/logout", cookie, kr.CSRFToken(secure.HashToken(cookie))); st != 204 {
+			t.Fatalf("logout on B: %d %s", st, body)
+		}
+		if st, _ := callCookie(t, "GET", a.URL+"/api/v1/sites", cookie, ""); st != 401 {
+			t.Errorf("session signed out on B still works on A: status %d, want 401", st)
+		}
+	})
+
+	t.Run("InvitationSingleUse", func(t *testing.T) {
+		inv := invite(t, a.URL, token)
+		id1 := uuid.NewString()
+		body := fftBody(id1, map[string]any{"channel": "invite", "token": inv})
+		if st, resp := call(t, "POST", a.URL+"/api/v1/responses", "", body); st != 201 {
+			t.Fatalf("invitation on A: %d %s", st, resp)
+		}
+		if st, resp := call(t, "POST", b.URL+"/api/v1/responses", "", fftBody(uuid.NewString(), map[string]any{"channel": "invite", "token": inv})); st != 410 {
+			t.Errorf("invitation used on A, again on B: %d %s, want 410", st, resp)
+		}
+		if st, resp := call(t, "POST", b.URL+"/api/v1/responses", "", body); st != 200 {
+			t.Errorf("identical retry of the invited response on B: %d %s, want 200", st, resp)
+		}
+		// Both instances at the same moment: exactly one wins.
+		for round := 0; round < 5; round++ {
+			inv := invite(t, a.URL, token)
+			got := raceBoth(t, a, b, func() map[string]any {
+				return fftBody(uuid.NewString(), map[string]any{"channel": "invite", "token": inv})
+			})
+			if got[201] != 1 || got[410] != 1 {
+				t.Errorf("one invitation sent to both instances at once: statuses %v, want one 201 and one 410", got)
+			}
+		}
+	})
+
+	t.Run("IdempotentRetryAcrossInstances", func(t *testing.T) {
+		for round := 0; round < 5; round++ {
+			body := fftBody(uuid.NewString(), nil)
+			got := raceBoth(t, a, b, func() map[string]any { return body })
+			if got[201] != 1 || got[200] != 1 {
+				t.Errorf("one response sent to both instances at once: statuses %v, want one 201 and one 200", got)
+			}
+			st := openStore(t, storage.Config{DatabaseURL: dbURL})
+			n, err := st.CountResponseIDs(context.Background(), []string{body["id"].(string)})
+			if err != nil || n[body["id"].(string)] != 1 {
+				t.Errorf("stored %v times (%v), want once", n, err)
+			}
+		}
+		other := fftBody(uuid.NewString(), nil)
+		call(t, "POST", a.URL+"/api/v1/responses", "", other)
+		other["answers"] = []map[string]any{{"question": "q1", "value": 5}}
+		if st, resp := call(t, "POST", b.URL+"/api/v1/responses", "", other); st != 409 {
+			t.Errorf("same id, different answers, on the other instance: %d %s, want 409", st, resp)
+		}
+	})
+
+	t.Run("LoadAcrossBoth", func(t *testing.T) {
+		d := drive(t, []string{a.URL, b.URL}, token, 16)
+		d.waitAcks(t, 1000)
+		rep := d.stop(t)
+		if rep.Duplicates != 0 {
+			t.Errorf("%d identical retries were stored twice", rep.Duplicates)
+		}
+		requireStored(t, openStore(t, storage.Config{DatabaseURL: dbURL}), rep.Acked)
+	})
+}
+
+func invite(t *testing.T, base, token string) string {
+	t.Helper()
+	st, body := call(t, "POST", base+"/api/v1/invitations", token, map[string]any{"survey": "fft", "site": "main", "count": 1})
+	if st != 200 && st != 201 {
+		t.Fatalf("create invitation: %d %s", st, body)
+	}
+	var out struct {
+		Invitations []struct {
+			Token string `json:"token"`
+		} `json:"invitations"`
+	}
+	if err := json.Unmarshal([]byte(body), &out); err != nil || len(out.Invitations) != 1 {
+		t.Fatalf("create invitation: %s (%v)", body, err)
+	}
+	return out.Invitations[0].Token
+}
+
+// raceBoth posts one body to each instance at the same moment and counts
+// the statuses.
+func raceBoth(t *testing.T, a, b *server, body func() map[string]any) map[int]int {
+	t.Helper()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	got := map[int]int{}
+	startGun := make(chan struct{})
+	for _, s := range []*server{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-startGun
+			st, _ := call(t, "POST", s.URL+"/api/v1/responses", "", body())
+			mu.Lock()
+			got[st]++
+			mu.Unlock()
+		}()
+	}
+	close(startGun)
+	wg.Wait()
+	return got
+}
+
+func login(t *testing.T, base string) string {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/api/v1/auth/login",
+		strings.NewReader(fmt.Sprintf(`{"email":"admin@localhost","password":%q}`, adminPassword)))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("login: %d %s", resp.StatusCode, b)
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == "cv_session" {
+			return c.Value
+		}
+	}
+	t.Fatal("login: no session cookie")
+	return ""
+}
+
+func callCookie(t *testing.T, method, u, cookie, csrf string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, u, nil)
+	req.AddCookie(&http.Cookie{Name: "cv_session", Value: cookie})
+	if csrf != "" {
+		req.Header.Set("X-CSRF-Token", csrf)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestReadyzFollowsPostgres cuts the network path to PostgreSQL (a proxy in
+// between) and checks that /readyz says so, and recovers when it returns,
+// while /healthz (the process is alive) stays 200.
+func TestReadyzFollowsPostgres(t *testing.T) {
+	skipShort(t)
+	dbURL := storagetest.PostgresURL(t)
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := u.Host
+	if !strings.Contains(target, ":") {
+		target += ":5432"
+	}
+	p := &proxy{target: target, addr: freeAddr(t)}
+	p.up(t)
+	t.Cleanup(p.down)
+	u.Host = p.addr
+	srv := start(t, pgEnv(t, u.String(), secure.EncodeKey(secure.GenerateKey())))
+
+	waitStatus(t, srv.URL+"/readyz", 200)
+	p.down()
+	waitStatus(t, srv.URL+"/readyz", 503)
+	if st, _ := call(t, "GET", srv.URL+"/healthz", "", nil); st != 200 {
+		t.Errorf("healthz while the database is away: %d, want 200", st)
+	}
+	p.up(t)
+	waitStatus(t, srv.URL+"/readyz", 200)
+	if st, body := call(t, "POST", srv.URL+"/api/v1/responses", "", fftBody(uuid.NewString(), nil)); st != 201 {
+		t.Errorf("submission after the database came back: %d %s", st, body)
+	}
+}
+
+func waitStatus(t *testing.T, u string, want int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	last := 0
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(u)
+		if err == nil {
+			last = resp.StatusCode
+			resp.Body.Close()
+			if last == want {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("GET %s: still %d after 30s, want %d", u, last, want)
+}
+
+// proxy forwards TCP to target; down closes the listener and every
+// connection, as a network failure would.
+type proxy struct {
+	target, addr string
+	mu           sync.Mutex
+	ln           net.Listener
+	conns        map[net.Conn]bool
+}
+
+func (p *proxy) up(t *testing.T) {
+	t.Helper()
+	var ln net.Listener
+	var err error
+	for i := 0; i < 50; i++ { // the port may linger a moment after down
+		if ln, err = net.Listen("tcp", p.addr); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.ln, p.conns = ln, map[net.Conn]bool{}
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.pipe(c)
+		}
+	}()
+}
+
+func (p *proxy) pipe(c net.Conn) {
+	s, err := net.Dial("tcp", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	p.mu.Lock()
+	if p.conns == nil {
+		p.mu.Unlock()
+		c.Close()
+		s.Close()
+		return
+	}
+	p.conns[c], p.conns[s] = true, true
+	p.mu.Unlock()
+	go func() { io.Copy(s, c); s.Close() }()
+	io.Copy(c, s)
+	c.Close()
+}
+
+func (p *proxy) down() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}

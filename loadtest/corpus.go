@@ -1,0 +1,52 @@
+package loadtest
+
+// Comments patients really write: short and long, praise and complaint,
+// several themes at once, English and Spanish. The analyzer's cost depends on
+// the text, so a load test with "test" in every box would flatter it.
+var commentsEN = []string{
+	"The nurse was so kind and made me feel at ease.",
+	"Waited over two hours past my appointment time and nobody told us why.",
+	"Dr. Okafor explained everything clearly and checked I understood before I left.",
+	"Reception staff were rude when I asked how much longer it would be.",
+	"Seen on time, in and out in twenty minutes. Thank you!",
+	"I phoned three times about my test results and no one ever called back.",
+	"The waiting room was dirty and the toilets were out of order.",
+	"Excellent care, my pain is finally under control after months.",
+	"Nothing, everything was perfect.",
+	"Parking is impossible, I nearly missed my slot driving round the car park.",
+	"The doctor rushed me and didn't listen to my concerns about the side effects.",
+	"Everyone treated my mum with dignity and respect, we are very grateful.",
+	"Booking online was easy and I got an appointment the same week.",
+	"I was charged a copay twice and the billing office would not sort it out.",
+	"The receptionist discussed my condition loudly in front of other patients.",
+	"Friendly staff but the wait was too long and the chairs are uncomfortable.",
+	"Great physio, really knew her stuff, and the exercises are helping.",
+	"Please keep people informed about delays, a simple update would help.",
+	"My referral was lost and I had to start again, very frustrating.",
+	"Clean, calm and efficient. Best clinic I have been to.",
+	"ok",
+	"The phone line is always engaged in the morning so I can never get an appointment.",
+	"Lovely staff, nothing was too much trouble, and the coffee machine works now.",
+	"I felt dismissed, as if my symptoms were not taken seriously at all.",
+	"They followed up the next day to check how I was doing, which was very reassuring.",
+	"More chairs in the waiting area please, several elderly patients had to stand.",
+	"The nurse who took my blood was gentle and quick, didn't feel a thing.",
+	"No one came when I pressed the call button for almost an hour.",
+	"Clear instructions about my medication, and the pharmacist double-checked the dose.",
+	"Too much jargon, I left not understanding what the scan showed.",
+}
+
+var commentsES = []string{
+	"La enfermera fue muy amable y me hizo sentir tranquila.",
+	"Esperé más de dos horas y nadie nos explicó el retraso.",
+	"El médico me explicó todo con claridad.",
+	"El personal de recepción fue muy grosero.",
+	"Me atendieron puntualmente, sin esperar.",
+	"Llamé varias veces por mis resultados y nadie me devolvió la llamada.",
+	"La sala de espera estaba sucia.",
+	"Excelente atención, ya no tengo dolor.",
+	"Nada, todo estuvo perfecto.",
+	"Es muy difícil conseguir cita por teléfono.",
+	"Me sentí ignorado, no tomaron en serio mis síntomas.",
+	"Trataron a mi madre con mucho respeto, gracias.",
+}
