@@ -414,6 +414,7 @@ type rulesPageData struct {
 	Saved  bool
 	Error  string
 	Fields map[string]string
+	Sent   []storage.Delivery // the latest alerts, for checking they go out
 }
 
 type dayBox struct {
@@ -438,7 +439,11 @@ func (s *Server) renderRules(c *fiber.Ctx, status int, site string, r *cases.Rul
 		}
 		r = &rr
 	}
-	d := rulesPageData{Sites: sites, Site: site, Rules: *r, Saved: c.Query("saved") != ""}
+	sent, err := s.store.Deliveries(ctx, "", 20)
+	if err != nil {
+		return err
+	}
+	d := rulesPageData{Sites: sites, Site: site, Rules: *r, Saved: c.Query("saved") != "", Sent: sent}
 	for i := 0; i < 7; i++ {
 		wd := time.Weekday((i + 1) % 7) // Monday first
 		d.Days = append(d.Days, dayBox{N: int(wd), Name: wd.String(), Checked: slicesContainsDay(r.WorkingDays, wd)})

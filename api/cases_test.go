@@ -14,6 +14,13 @@ import (
 	"github.com/carevoice/carevoice/storage"
 )
 
+// eachEnv runs f on SQLite and, when CAREVOICE_TEST_POSTGRES is set, on
+// PostgreSQL.
+func eachEnv(t *testing.T, f func(*testing.T, *apitest.Env)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, apitest.New(t)) })
+	t.Run("postgres", func(t *testing.T) { f(t, apitest.NewWith(t, apitest.Options{Postgres: true})) })
+}
+
 // caseSites adds two sites in time zones with daylight saving.
 func caseSites(t *testing.T, e *apitest.Env) {
 	t.Helper()
@@ -165,8 +172,9 @@ func TestCasesOpenByRule(t *testing.T) {
 
 // TestCaseDueTimes runs the app on a fake clock: due times over a weekend
 // and a daylight-saving change, in the site's zone, and overdue marking.
-func TestCaseDueTimes(t *testing.T) {
-	e := apitest.New(t)
+func TestCaseDueTimes(t *testing.T) { eachEnv(t, testCaseDueTimes) }
+
+func testCaseDueTimes(t *testing.T, e *apitest.Env) {
 	caseSites(t, e)
 	admin := e.Token("admin")
 	ny, _ := time.LoadLocation("America/New_York")
@@ -223,8 +231,9 @@ func TestCaseDueTimes(t *testing.T) {
 	}
 }
 
-func TestCaseLifecycleAndPermissions(t *testing.T) {
-	e := apitest.New(t)
+func TestCaseLifecycleAndPermissions(t *testing.T) { eachEnv(t, testCaseLifecycleAndPermissions) }
+
+func testCaseLifecycleAndPermissions(t *testing.T, e *apitest.Env) {
 	caseSites(t, e)
 	admin := e.Token("admin")
 	pw := e.CreateUser("nora@example.org", "manager", "north")

@@ -320,7 +320,13 @@ type listBody struct {
 // other responses are being stored: every response is seen exactly once, in
 // stored order, and the ones stored meanwhile arrive on later pages.
 func TestReportingPaginationUnderInserts(t *testing.T) {
-	e := apitest.New(t)
+	for _, pg := range []bool{false, true} {
+		name := map[bool]string{false: "sqlite", true: "postgres"}[pg]
+		t.Run(name, func(t *testing.T) { testPagination(t, apitest.NewWith(t, apitest.Options{Postgres: pg})) })
+	}
+}
+
+func testPagination(t *testing.T, e *apitest.Env) {
 	var before []string
 	for i := 0; i < 23; i++ {
 		before = append(before, store(t, e, "", nil))

@@ -164,7 +164,10 @@ func (s *Server) metricsHandler(c *fiber.Ctx) error {
 	for _, k := range []string{"kiosk", "public"} {
 		fmt.Fprintf(&b, "carevoice_rate_limited_total{principal=%q} %d\n", k, m.limited[k])
 	}
-	fmt.Fprintf(&b, "# TYPE carevoice_submit_queue_depth gauge\ncarevoice_submit_queue_depth %d\n", s.store.QueueDepth())
+	ws := s.store.WriterStats()
+	fmt.Fprintf(&b, "# TYPE carevoice_submit_queue_depth gauge\ncarevoice_submit_queue_depth %d\n", ws.QueueDepth)
+	fmt.Fprintf(&b, "# TYPE carevoice_submit_queue_capacity gauge\ncarevoice_submit_queue_capacity %d\n", ws.QueueCap)
+	fmt.Fprintf(&b, "# TYPE carevoice_submit_busy_total counter\ncarevoice_submit_busy_total %d\n", ws.Rejected)
 	_ = math.Inf
 	c.Set(fiber.HeaderContentType, "text/plain; version=0.0.4")
 	return c.SendString(b.String())

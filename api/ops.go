@@ -10,8 +10,12 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ok"})
 }
 
-// readyz is false while the database is unreachable.
+// readyz is false while the database is unreachable, and from the moment a
+// graceful stop begins, so that a load balancer sends patients elsewhere.
 func (s *Server) readyz(c *fiber.Ctx) error {
+	if s.store.WriterStats().Closed {
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "shutting down"})
+	}
 	if err := s.store.Ping(c.UserContext()); err != nil {
 		s.log.Warn("not ready", "err", err)
 		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "database unreachable"})

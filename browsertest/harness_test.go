@@ -1,12 +1,14 @@
 package browsertest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,6 +56,9 @@ func TestMain(m *testing.M) {
 // chromiumPath finds Debian's Chromium; the suite never downloads a browser.
 func chromiumPath() string {
 	if p := os.Getenv(EnvChromium); p != "" {
+		if _, err := exec.LookPath(p); err != nil {
+			return ""
+		}
 		return p
 	}
 	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
@@ -156,6 +161,7 @@ type app struct {
 	cfg   api.Config
 	addr  string
 	URL   string
+	token string // admin bearer token, made on first use
 
 	mu    sync.Mutex
 	fiber *fiber.App
@@ -263,15 +269,46 @@ func (a *app) user(email, role string, sites ...string) string {
 	return pw
 }
 
-// status fetches a path outside the browser and returns its HTTP status.
-func (a *app) status(path string) int {
+// api calls the JSON API as an admin (a bearer token made for the test)
+// and returns the decoded answer, failing on any status above 299.
+func (a *app) api(method, path string, body any) map[string]any {
 	a.t.Helper()
-	resp, err := http.Get(a.URL + path)
-	if err != nil {
-		a.t.Fatalf("GET %s: %v", path, err)
+	if a.token == "" {
+		tok, hash := secure.NewToken("cvt_")
+		if err := a.store.CreateAPIToken(context.Background(), &storage.APIToken{Name: "browsertest", TokenHash: hash, Role: "admin",
+			ExpiresAt: time.Now().Add(time.Hour).UnixMilli()}); err != nil {
+			a.t.Fatal(err)
+		}
+		a.token = tok
 	}
-	resp.Body.Close()
-	return resp.StatusCode
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, a.URL+path, rd)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+a.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode > 299 {
+		a.t.Fatalf("%s %s: status %d: %s", method, path, resp.StatusCode, raw)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		a.t.Fatalf("%s %s: %v in %s", method, path, err, raw)
+	}
+	return out
 }
 
 // response reads a stored response back by id.
@@ -283,8 +320,6 @@ func (a *app) response(id string) *storage.StoredResponse {
 	}
 	return r
 }
-
-func pathEscape(s string) string { return url.PathEscape(s) }
 
 // screenshotDir is where screenshots go, or "" when none are wanted.
 func screenshotDir(t testing.TB) string {

@@ -113,4 +113,3 @@ func TestKeyboardOnly(t *testing.T) {
 		})
 	}
 }
-

@@ -130,6 +130,12 @@ func TestLanguages(t *testing.T) {
 func TestClinicLanguage(t *testing.T) {
 	t.Parallel()
 	a := startApp(t, api.Config{KioskIdle: time.Hour, LocalesDir: "testdata/locales"})
+	// The clinic's admin gives the survey Polish text through the API.
+	def := a.api("GET", "/api/v1/surveys/fft", nil)
+	def["title"].(map[string]any)["pl"] = "Opowiedz nam o swojej wizycie"
+	def["questions"].([]any)[0].(map[string]any)["text"].(map[string]any)["pl"] = "Jak ogólnie oceniasz naszą usługę?"
+	a.api("PUT", "/api/v1/surveys/fft", def)
+
 	ctx := tab(t)
 	acceptLanguage(t, ctx, "pl-PL,pl;q=0.9")
 	open(t, ctx, a.URL+"/f/fft?site=main")
@@ -137,7 +143,7 @@ func TestClinicLanguage(t *testing.T) {
 		t.Fatalf("Accept-Language pl: page lang %q, want pl", l)
 	}
 	body := eval[string](t, ctx, `document.body.innerText`)
-	for _, want := range []string{"Wyślij moje odpowiedzi", "Twoje odpowiedzi pomagają", "Bardzo dobrze", "Polski", "Español",
+	for _, want := range []string{"Opowiedz nam o swojej wizycie", "Jak ogólnie oceniasz naszą usługę?", "What went well?", "Wyślij moje odpowiedzi", "Twoje odpowiedzi pomagają", "Bardzo dobrze", "Polski", "Español",
 		"Neither good nor poor" /* no Polish string: English */} {
 		if !strings.Contains(body, want) {
 			t.Errorf("Polish page lacks %q", want)

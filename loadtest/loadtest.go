@@ -32,6 +32,10 @@ type Config struct {
 	// Token is an admin (or quality) bearer token: it exempts the load from
 	// the public rate limits and lets Verify read responses back.
 	Token string
+	// Public sends submissions without credentials, as patients' phones do
+	// (the token still reads them back); the server's per-address limit must
+	// then be off (CAREVOICE_RATE_LIMIT_IP=off) or every client shares it.
+	Public bool
 	// RetryEvery resends every Nth acknowledged submission unchanged (to the
 	// next instance), as a phone on a flaky network would; the server must
 	// answer 200, not store it again. 0 means 50; negative disables.
@@ -265,7 +269,7 @@ func (w *worker) post(ctx context.Context, req *fasthttp.Request, resp *fasthttp
 		req.SetRequestURI(w.url() + "/api/v1/responses")
 		req.Header.SetMethod("POST")
 		req.Header.SetContentType("application/json")
-		if w.cfg.Token != "" {
+		if w.cfg.Token != "" && !w.cfg.Public {
 			req.Header.Set("Authorization", "Bearer "+w.cfg.Token)
 		}
 		req.SetBodyRaw(w.body)

@@ -50,3 +50,21 @@ func TestDecodeChoices(t *testing.T) {
 		}
 	}
 }
+
+func TestUnescapeJSON(t *testing.T) {
+	for _, want := range []string{"a\"b", "line\r\nbreak\ttab", `back\slash/`, "é ñ 😊 \u2028", "\x01ctl", "\ufffd"} {
+		b, _ := json.Marshal(want) // Go escapes <, >, &, U+2028 and control characters
+		got, ok := unescapeJSON(string(b[1 : len(b)-1]))
+		if !ok || got != want {
+			t.Errorf("unescape %s: got %q, %v", b, got, ok)
+		}
+	}
+	if got, ok := unescapeJSON(`\ud83d\ude0a`); !ok || got != "😊" {
+		t.Errorf("surrogate pair: got %q, %v", got, ok)
+	}
+	for _, bad := range []string{`\`, `\x`, `\u12`, `\uzzzz`} {
+		if _, ok := unescapeJSON(bad); ok {
+			t.Errorf("unescape %q: no error", bad)
+		}
+	}
+}

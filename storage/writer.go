@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,6 +22,9 @@ type groupWriter struct {
 	mu     sync.RWMutex
 	closed bool
 	done   chan struct{}
+
+	rejected atomic.Int64  // submissions refused with ErrBusy
+	ckpt     *checkpointer // SQLite only (checkpoint.go)
 
 	insResp, insAnswer, insTheme, insContact, useInvite, delResp, lookupResp, upDaily, upTheme *sql.Stmt
 	// Multi-row inserts, prepared once per row count.
@@ -46,6 +50,9 @@ func newGroupWriter(s *Store, batchMax, queueMax int) *groupWriter {
 		queueMax = 8192
 	}
 	w := &groupWriter{s: s, ch: make(chan *job, queueMax), batchMax: batchMax, done: make(chan struct{})}
+	if s.dialect == "sqlite" {
+		w.ckpt = s.startCheckpointer(250 * time.Millisecond)
+	}
 	go w.run()
 	return w
 }
@@ -64,6 +71,7 @@ func (w *groupWriter) submit(ctx context.Context, r *NewResponse) (Receipt, erro
 	case w.ch <- j:
 	default:
 		w.mu.RUnlock()
+		w.rejected.Add(1)
 		return Receipt{}, ErrBusy
 	}
 	w.mu.RUnlock()
@@ -77,6 +85,22 @@ func (w *groupWriter) submit(ctx context.Context, r *NewResponse) (Receipt, erro
 // QueueDepth is the number of submissions waiting for the writer.
 func (s *Store) QueueDepth() int { return len(s.writer.ch) }
 
+// WriterStats describes the group writer for /metrics and /readyz.
+type WriterStats struct {
+	QueueDepth, QueueCap int
+	Rejected             int64 // refused with ErrBusy since start
+	Closed               bool  // shutting down: no new submissions
+}
+
+// WriterStats reports the group writer's state.
+func (s *Store) WriterStats() WriterStats {
+	w := s.writer
+	w.mu.RLock()
+	closed := w.closed
+	w.mu.RUnlock()
+	return WriterStats{QueueDepth: len(w.ch), QueueCap: cap(w.ch), Rejected: w.rejected.Load(), Closed: closed}
+}
+
 // SetBatchObserver registers a callback for each committed batch (metrics).
 func (s *Store) SetBatchObserver(f func(size int, commit time.Duration)) { s.writer.OnBatch = f }
 
@@ -88,6 +112,7 @@ func (w *groupWriter) close() {
 	}
 	w.mu.Unlock()
 	<-w.done
+	w.ckpt.close()
 	for _, st := range []*sql.Stmt{w.insResp, w.insAnswer, w.insTheme, w.insContact, w.useInvite, w.delResp, w.lookupResp, w.upDaily, w.upTheme} {
 		if st != nil {
 			st.Close()
@@ -176,6 +201,7 @@ func (w *groupWriter) run() {
 			continue
 		}
 		w.commit(batch)
+		w.ckpt.between(w.s)
 	}
 }
 

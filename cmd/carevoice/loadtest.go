@@ -34,6 +34,7 @@ func cmdLoadtest(args []string) error {
 	token := fs.String("token", os.Getenv("CAREVOICE_TOKEN"), "admin bearer token: exempt from rate limits, reads responses back (env CAREVOICE_TOKEN)")
 	db := fs.String("db", "", "verify in this database directly (SQLite file or postgres://… URL) instead of through the API")
 	retry := fs.Int("retry-every", 50, "resend every Nth acknowledged submission unchanged to test idempotency (negative: never)")
+	public := fs.Bool("public", false, "submit without credentials, as patients do (run the server with CAREVOICE_RATE_LIMIT_IP=off)")
 	ceiling := fs.Duration("ceiling", 0, "first measure GET /healthz for this long at the same concurrency and report its rate on stderr")
 	verbose := fs.Bool("v", false, "report progress and unexpected answers on stderr")
 	if err := fs.Parse(args); err != nil {
@@ -66,7 +67,7 @@ func cmdLoadtest(args []string) error {
 			}
 		}
 	}
-	cfg := loadtest.Config{URLs: urls, Duration: *duration, Concurrency: *conc, Token: *token, RetryEvery: *retry, Log: logw}
+	cfg := loadtest.Config{URLs: urls, Duration: *duration, Concurrency: *conc, Token: *token, RetryEvery: *retry, Log: logw, Public: *public}
 	if *ceiling > 0 {
 		c, err := loadtest.Ceiling(ctx, cfg, *ceiling)
 		if err != nil {

@@ -7,7 +7,7 @@ import (
 // FeatureVersion names the feature set. A model file records the version it was
 // trained with, and the analyzer refuses a model trained on other features.
 // Change it whenever tokens, lexicons or feature names change.
-const FeatureVersion = "tf-3"
+const FeatureVersion = "tf-4"
 
 // Intents, as small integers for feature names.
 const (
@@ -113,6 +113,7 @@ type Extractor struct {
 	spell   map[uint64]uint64
 	filler  map[uint64]bool // words a "nothing" answer may be made of
 	imper   map[uint64]bool // verbs that open advice: "answer", "listen", "be"
+	object  map[uint64]bool // words that show a verb has an object: "the", "up", "it"
 }
 
 var (
@@ -192,6 +193,7 @@ func NewExtractorWith(o Options) *Extractor {
 		spell:   map[uint64]uint64{},
 		filler:  map[uint64]bool{},
 		imper:   map[uint64]bool{},
+		object:  map[uint64]bool{},
 	}
 	for _, f := range strings.Fields(spellings) {
 		from, to, _ := strings.Cut(f, ":")
@@ -267,6 +269,9 @@ func NewExtractorWith(o Options) *Extractor {
 	}
 	for _, w := range strings.Fields(imperatives) {
 		x.imper[x.normWord(w)] = true
+	}
+	for _, w := range strings.Fields(objectWords) {
+		x.object[x.normWord(w)] = true
 	}
 	// Longest phrases first, so that the most specific one wins.
 	for k, ps := range x.phrases {
@@ -655,7 +660,7 @@ func (x *Extractor) clauses(text string, d *Doc) {
 				continue
 			}
 			e := x.words[toks[i].Hash]
-			if e.flags&fWish != 0 || (first && (x.imper[toks[i].Hash] || e.flags&fComparative != 0)) {
+			if e.flags&fWish != 0 || (first && (x.imperative(toks, i, c.TokEnd) || e.flags&fComparative != 0)) {
 				c.Wish = true
 				break
 			}
@@ -663,6 +668,24 @@ func (x *Extractor) clauses(text string, d *Doc) {
 		}
 	}
 }
+
+// imperative reports whether the word at i opens advice ("answer the phone",
+// "listen to patients"). A verb that is also a praise adjective ("clean",
+// "calm") reads as the adjective unless an object follows it: "clean ward"
+// is praise, "clean the toilets" is advice.
+func (x *Extractor) imperative(toks []Token, i, end int) bool {
+	h := toks[i].Hash
+	if !x.imper[h] {
+		return false
+	}
+	if x.words[h].val <= 0 {
+		return true
+	}
+	return i+1 < end && toks[i+1].Kind == KindWord && x.object[toks[i+1].Hash]
+}
+
+// Words that follow a verb used as a command: "clean the", "clean up", "clean it".
+const objectWords = `the a an up out it them your their our this that these those all more`
 
 // valence scores each word from the lexicon, then applies negation scope,
 // intensifiers, downtoners, capitals, exclamation, contrast and advice.

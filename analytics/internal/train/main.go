@@ -4,11 +4,20 @@
 //	go run ./analytics/internal/train                 # train on ../shared/data/fft-dev.csv, write the model, print CV
 //	go run ./analytics/internal/train -cv=false       # full fit only
 //
+//	go run ./analytics/internal/train -out "" -seed 2 # another fold split; score only, write nothing
+//	go run ./analytics/internal/train -exp 5 -split   # compare a setting over 5 fold splits (model scores, no rules)
+//
 // It first runs k-fold cross-validation (train on k-1 folds, score the held-out
 // fold with the real analyzer), because the in-sample score of a model with
 // thousands of word weights says little about comments it has not seen. The
 // decision parameters (class offsets, theme thresholds) are tuned on the
-// out-of-fold scores, never on the rows a model was fitted to.
+// out-of-fold scores, never on the rows a model was fitted to. Two CV figures
+// are printed: "pooled" (parameters tuned on all out-of-fold scores, then
+// applied to them: slightly optimistic) and "nested" (each fold scored with
+// parameters tuned on the other folds only: what to expect on new comments).
+// Judge a change by the nested figure over several fold seeds; the pooled one
+// rewards overfitting the decision parameters (per-intent class offsets:
+// pooled +0.008, nested -0.005).
 package main
 
 import (

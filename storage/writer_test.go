@@ -1,0 +1,167 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/carevoice/carevoice/storage"
+	"github.com/carevoice/carevoice/storage/storagetest"
+)
+
+// TestBatchMixedOutcomes sends, all at once, submissions that the group
+// writer commits together: good ones, one invitation used five times,
+// one response retried five times and one that breaks a constraint. Each
+// must get its own outcome and no failure may spill onto the others.
+func TestBatchMixedOutcomes(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		inv := storage.Invitation{TokenHash: "hash-mixed", Survey: "fft", Site: "main",
+			ExpiresAt: time.Now().Add(time.Hour).UnixMilli()}
+		if err := s.CreateInvitations(ctx, []storage.Invitation{inv}); err != nil {
+			t.Fatal(err)
+		}
+		type result struct {
+			kind string
+			rec  storage.Receipt
+			err  error
+		}
+		var wg sync.WaitGroup
+		results := make(chan result, 64)
+		send := func(kind string, r *storage.NewResponse) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rec, err := s.SubmitResponse(ctx, r)
+				results <- result{kind, rec, err}
+			}()
+		}
+		for round := 0; round < 3; round++ { // several rounds: several batch shapes
+			for i := 0; i < 10; i++ {
+				send("good", newResponse(fmt.Sprintf("6f1c1d0e-2222-4a4a-9b9b-%03d%09d", round, i), 2, "fine"))
+			}
+			for i := 0; i < 5; i++ {
+				r := newResponse(fmt.Sprintf("6f1c1d0e-3333-4a4a-9b9b-%03d%09d", round, i), 1, "invited")
+				r.InvitationHash = "hash-mixed"
+				send("invite", r)
+			}
+			for i := 0; i < 5; i++ {
+				send("retry", newResponse(fmt.Sprintf("6f1c1d0e-4444-4a4a-9b9b-%012d", round), 3, "again"))
+			}
+			bad := newResponse(fmt.Sprintf("6f1c1d0e-5555-4a4a-9b9b-%012d", round), 1, "bad")
+			bad.Site = "nowhere" // breaks the foreign key
+			send("bad", bad)
+		}
+		wg.Wait()
+		close(results)
+		count := map[string]map[string]int{}
+		for r := range results {
+			if count[r.kind] == nil {
+				count[r.kind] = map[string]int{}
+			}
+			switch {
+			case errors.Is(r.err, storage.ErrInvitationUsed):
+				count[r.kind]["used"]++
+			case r.err != nil:
+				count[r.kind]["error"]++
+			case r.rec.Outcome == storage.Created:
+				count[r.kind]["created"]++
+			case r.rec.Outcome == storage.Duplicate:
+				count[r.kind]["duplicate"]++
+			default:
+				count[r.kind]["other"]++
+			}
+		}
+		want := map[string]map[string]int{
+			"good":   {"created": 30},
+			"invite": {"created": 1, "used": 14},
+			"retry":  {"created": 3, "duplicate": 12},
+			"bad":    {"error": 3},
+		}
+		for kind, w := range want {
+			if fmt.Sprint(count[kind]) != fmt.Sprint(w) {
+				t.Errorf("%s: got %v, want %v", kind, count[kind], w)
+			}
+		}
+		n, err := s.CountResponses(ctx)
+		if err != nil || n != 34 {
+			t.Errorf("stored %d responses (%v), want 34", n, err)
+		}
+	})
+}
+
+func TestCountResponseIDs(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		var ids []string
+		for i := 0; i < 700; i++ { // more than one IN (...) chunk
+			ids = append(ids, fmt.Sprintf("6f1c1d0e-6666-4a4a-9b9b-%012d", i))
+		}
+		var wg sync.WaitGroup
+		for _, id := range ids[:600] {
+			wg.Add(1)
+			go func() { defer wg.Done(); s.SubmitResponse(ctx, newResponse(id, 1, "ok")) }()
+		}
+		wg.Wait()
+		got, err := s.CountResponseIDs(ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, id := range ids {
+			if want := map[bool]int{true: 1, false: 0}[i < 600]; got[id] != want {
+				t.Fatalf("id %d: count %d, want %d", i, got[id], want)
+			}
+		}
+	})
+}
+
+func TestBackup(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		out := filepath.Join(t.TempDir(), "copy.db")
+		if s.Dialect() == "postgres" {
+			if _, err := s.Backup(ctx, out); !errors.Is(err, storage.ErrBackupPostgres) {
+				t.Fatalf("backup on PostgreSQL: got %v, want ErrBackupPostgres", err)
+			}
+			return
+		}
+		for i := 0; i < 20; i++ {
+			if _, err := s.SubmitResponse(ctx, newResponse(fmt.Sprintf("6f1c1d0e-7777-4a4a-9b9b-%012d", i), 1, "ok")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		info, err := s.Backup(ctx, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Responses != 20 || info.Bytes == 0 {
+			t.Errorf("backup info %+v, want 20 responses", info)
+		}
+		fi, err := os.Stat(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("backup mode %o, want 600", fi.Mode().Perm())
+		}
+		if _, err := s.Backup(ctx, out); err == nil {
+			t.Error("a second backup over the first succeeded; want a refusal")
+		}
+		copyStore, err := storage.Open(ctx, storage.Config{SQLitePath: out, Logger: storagetest.Quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer copyStore.Close()
+		if res, err := copyStore.IntegrityCheck(ctx); err != nil || res != "ok" {
+			t.Errorf("integrity_check of the copy: %q %v", res, err)
+		}
+		if n, _ := copyStore.CountResponses(ctx); n != 20 {
+			t.Errorf("copy holds %d responses, want 20", n)
+		}
+	})
+}
