@@ -93,6 +93,11 @@ func (s *Server) logout(c *fiber.Ctx) {
 
 // apiLogin is POST /api/v1/auth/login.
 func (s *Server) apiLogin(c *fiber.Ctx) error {
+	// A cross-site HTML form cannot send application/json without a CORS
+	// preflight, which we never grant: this closes login CSRF for the API.
+	if !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEApplicationJSON) {
+		return errStatus(fiber.StatusUnsupportedMediaType, "send the credentials as application/json")
+	}
 	var b loginBody
 	if err := decodeJSON(c.Body(), &b); err != nil {
 		return err
@@ -119,20 +124,38 @@ func (s *Server) apiLogout(c *fiber.Ctx) error {
 
 type loginPageData struct {
 	Email, Next, Error string
+	LoginCSRF          string
+}
+
+// loginCookie carries the login form's anti-forgery value. Before sign-in
+// there is no session to bind a CSRF token to, so the form repeats a random
+// value that only our own page can have set: a SameSite=Strict cookie is not
+// sent with a cross-site POST, so a forged login form cannot match it.
+const loginCookie = "cv_login"
+
+func (s *Server) loginForm(c *fiber.Ctx, status int, d loginPageData) error {
+	tok, _ := secure.NewToken("")
+	c.Cookie(&fiber.Cookie{Name: loginCookie, Value: tok, Path: "/login", HTTPOnly: true, Secure: s.cfg.SecureCookies,
+		SameSite: fiber.CookieSameSiteStrictMode, MaxAge: 3600})
+	d.LoginCSRF = tok
+	c.Set("Cache-Control", "no-store")
+	return s.render(c, status, "login", s.page(c, "en", "Sign in", d))
 }
 
 func (s *Server) loginPage(c *fiber.Ctx) error {
-	c.Set("Cache-Control", "no-store")
-	return s.render(c, fiber.StatusOK, "login", s.page(c, "en", "Sign in", loginPageData{Next: safeNext(c.Query("next"))}))
+	return s.loginForm(c, fiber.StatusOK, loginPageData{Next: safeNext(c.Query("next"))})
 }
 
 func (s *Server) loginSubmit(c *fiber.Ctx) error {
-	c.Set("Cache-Control", "no-store")
 	email, pw, next := c.FormValue("email"), c.FormValue("password"), safeNext(c.FormValue("next"))
+	if ck := c.Cookies(loginCookie); ck == "" || !secure.ConstantTimeEqual(ck, c.FormValue("login_csrf")) {
+		return s.loginForm(c, fiber.StatusForbidden, loginPageData{Email: email, Next: next,
+			Error: "This sign-in form has expired or did not come from this site. Please sign in again."})
+	}
 	_, err := s.login(c, email, pw)
 	var e *Error
 	if errors.As(err, &e) {
-		return s.render(c, e.Status, "login", s.page(c, "en", "Sign in", loginPageData{Email: email, Next: next, Error: e.Message}))
+		return s.loginForm(c, e.Status, loginPageData{Email: email, Next: next, Error: e.Message})
 	}
 	if err != nil {
 		return err

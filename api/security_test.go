@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -514,7 +515,9 @@ func bruteForce(t *testing.T, e *apitest.Env) {
 		t.Fatalf("right password after 5 failures: %d, want 429 (locked)", r.StatusCode)
 	}
 	// The HTML form is locked too.
-	if r := e.Anon().Form("/login", url.Values{"email": {"ann@example.org"}, "password": {pw}}); r.StatusCode != 429 {
+	form := e.Anon()
+	form.Header = http.Header{"Cookie": {"cv_login=abc"}}
+	if r := form.Form("/login", url.Values{"email": {"ann@example.org"}, "password": {pw}, "login_csrf": {"abc"}}); r.StatusCode != 429 {
 		t.Errorf("login form while locked: %d, want 429", r.StatusCode)
 	}
 	admin := e.Login(storage.RoleAdmin)
