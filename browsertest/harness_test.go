@@ -170,11 +170,13 @@ type app struct {
 
 func startApp(t testing.TB, cfg api.Config) *app {
 	t.Helper()
+	browser(t)
 	return startAppWith(t, cfg, storagetest.SQLite(t))
 }
 
 func startAppWith(t testing.TB, cfg api.Config, st *storage.Store) *app {
 	t.Helper()
+	browser(t) // skip before any work when there is no browser
 	keys, err := secure.NewKeyring(secure.GenerateKey())
 	if err != nil {
 		t.Fatal(err)

@@ -235,7 +235,13 @@ var snippet = template.Must(template.New("chart").Parse(`<figure class="chart" i
   if (!el.clientHeight) { el.style.height = {{.HeightCSS}}; }
   var chart = echarts.init(el);
   chart.setOption({{.Option}});
-  window.addEventListener("resize", function () { chart.resize(); });
+  // The chart is drawn as soon as its snippet is parsed, before the charts
+  // after it share its grid row: follow the container, not just the window.
+  if (typeof ResizeObserver !== "undefined") {
+    new ResizeObserver(function () { chart.resize(); }).observe(el);
+  } else {
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
 })();
 </script>
 `))
