@@ -174,6 +174,18 @@ func (a *Analyzer) Analyze(text string, intent Intent) Result {
 		if row == nil {
 			continue
 		}
+		if f.Intent {
+			// Intent-crossed words are trained for sentiment only; their theme
+			// weights are zero, so skip the theme half of the work.
+			row = row[:outTheme]
+			logit[outPos] += row[outPos] * f.V
+			logit[outNeu] += row[outNeu] * f.V
+			logit[outNeg] += row[outNeg] * f.V
+			if f.Tok >= 0 {
+				s.tokSent[f.Tok] += (row[outPos] - row[outNeg]) * f.V
+			}
+			continue
+		}
 		for o := range logit {
 			logit[o] += row[o] * f.V
 		}

@@ -104,6 +104,10 @@ func TestSentiment(t *testing.T) {
 		{"EmojiNegative", "😡😡", IntentOpen, []string{Negative, Neutral}},
 		{"WishIsComplaint", "Answer calls quicker", IntentImprove, []string{Negative}},
 		{"MoreStaff", "More staff on the ward at night", IntentImprove, []string{Negative, Neutral}},
+		// "clean" is a command only with an object after it.
+		{"CleanIsPraise", "Clean ward", IntentPraise, []string{Positive}},
+		{"CleanListIsPraise", "Kind nurses, clean ward", IntentPraise, []string{Positive}},
+		{"CleanTheIsAdvice", "Clean the toilets more often", IntentImprove, []string{Negative}},
 		{"Spanish", "El personal fue muy amable, excelente atención", IntentOpen, []string{Positive}},
 		{"SpanishComplaint", "La espera fue muy larga y el médico fue grosero", IntentOpen, []string{Negative, Mixed}},
 	}
@@ -212,6 +216,8 @@ func TestThemes(t *testing.T) {
 
 		{"environment", "The toilets were dirty and the ward was noisy", true, Negative},
 		{"environment", "The room was clean and comfortable and the food was lovely", true, Positive},
+		{"environment", "Clean ward", true, Positive},
+		{"environment", "Clean the toilets", true, Negative},
 		{"environment", "The nurse was polite", false, ""},
 
 		{"clinical_care", "They misdiagnosed me and the pain was never managed", true, Negative},

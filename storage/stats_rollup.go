@@ -34,10 +34,9 @@ const upsertSiteDaily = `INSERT INTO rollup_site_daily (day, site, responses,
 const upsertSiteTheme = `INSERT INTO rollup_site_themes (day, site, theme, polarity, n) VALUES ($1, $2, $3, $4, $5)
 	ON CONFLICT (day, site, theme, polarity) DO UPDATE SET n = rollup_site_themes.n + excluded.n`
 
-// flushSites writes a batch's site-level rollups, summed from the fine
-// keys, in a fixed order (no deadlocks between PostgreSQL instances). The
-// group writer calls it in the batch's transaction, after the fine rollups.
-func (b *rollupBatch) flushSites(ctx context.Context, tx *sql.Tx) error {
+// siteSums sums a batch's fine rollup keys into the site-level keys, each
+// list in a fixed order (no deadlocks between PostgreSQL instances).
+func (b *rollupBatch) siteSums() ([]siteKey, map[siteKey]*dailyCounts, []siteThemeKey, map[siteThemeKey]int64) {
 	daily := map[siteKey]*dailyCounts{}
 	for k, c := range b.daily {
 		sk := siteKey{k.Day, k.Site}
@@ -61,13 +60,6 @@ func (b *rollupBatch) flushSites(ctx context.Context, tx *sql.Tx) error {
 	sort.Slice(keys, func(i, j int) bool {
 		return keys[i].Day < keys[j].Day || keys[i].Day == keys[j].Day && keys[i].Site < keys[j].Site
 	})
-	for _, k := range keys {
-		c := daily[k]
-		if _, err := tx.ExecContext(ctx, upsertSiteDaily, k.Day, k.Site, c.Responses, c.FFT[0], c.FFT[1], c.FFT[2], c.FFT[3], c.FFT[4], c.FFT[5],
-			c.Promoters, c.Passives, c.Detractors, c.Comments, c.Positive, c.Neutral, c.Negative, c.Mixed); err != nil {
-			return fmt.Errorf("storage: update site rollup: %w", err)
-		}
-	}
 	themes := map[siteThemeKey]int64{}
 	for k, n := range b.themes {
 		themes[siteThemeKey{siteKey{k.Day, k.Site}, k.Theme, k.Polarity}] += n
@@ -83,6 +75,21 @@ func (b *rollupBatch) flushSites(ctx context.Context, tx *sql.Tx) error {
 		}
 		return a.Theme < b.Theme || a.Theme == b.Theme && a.Polarity < b.Polarity
 	})
+	return keys, daily, tkeys, themes
+}
+
+// flushSites writes a batch's site-level rollups, summed from the fine
+// keys. The group writer calls it in the batch's transaction, after the
+// fine rollups.
+func (b *rollupBatch) flushSites(ctx context.Context, tx *sql.Tx) error {
+	keys, daily, tkeys, themes := b.siteSums()
+	for _, k := range keys {
+		c := daily[k]
+		if _, err := tx.ExecContext(ctx, upsertSiteDaily, k.Day, k.Site, c.Responses, c.FFT[0], c.FFT[1], c.FFT[2], c.FFT[3], c.FFT[4], c.FFT[5],
+			c.Promoters, c.Passives, c.Detractors, c.Comments, c.Positive, c.Neutral, c.Negative, c.Mixed); err != nil {
+			return fmt.Errorf("storage: update site rollup: %w", err)
+		}
+	}
 	for _, k := range tkeys {
 		if _, err := tx.ExecContext(ctx, upsertSiteTheme, k.Day, k.Site, k.Theme, k.Polarity, themes[k]); err != nil {
 			return fmt.Errorf("storage: update site theme rollup: %w", err)

@@ -54,7 +54,8 @@ type benchAnswer struct {
 // seedBench stores n synthetic responses over the last months months at the
 // demo sites. SubmitResponse managed ~1,500 responses/s here (one savepoint
 // and one small batch per group commit), so the bench loads in chunks
-// through storage.BenchLoad, which runs the same insert and rollup code.
+// through storage.BenchLoad, which writes the same rows and rollups (COPY on
+// PostgreSQL).
 func seedBench(ctx context.Context, st *storage.Store, n, months int, now time.Time, progress io.Writer) error {
 	an, err := analytics.New()
 	if err != nil {
@@ -177,6 +178,13 @@ func cmdDashbench(args []string) error {
 		}
 		d := time.Since(t0)
 		fmt.Printf("seeded %d responses in %s (%.0f responses/s)\n", missing, d.Round(time.Second), float64(missing)/d.Seconds())
+		t0 = time.Now()
+		if err := st.BenchAnalyze(ctx); err != nil {
+			return err
+		}
+		if st.Dialect() == "postgres" {
+			fmt.Printf("vacuum analyze in %s\n", time.Since(t0).Round(time.Second))
+		}
 	}
 	if *seedOnly {
 		return nil
