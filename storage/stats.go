@@ -172,22 +172,25 @@ func (s *Store) filterGap(q StatsQuery, w *where) {
 	}
 }
 
-// siteLevel reports whether a query can use the site-level rollups: they
-// sum over department, provider, survey and channel, so only a query that
-// filters on none of those.
-func (q StatsQuery) siteLevel() bool {
+// tables picks the coarsest rollups (daily counts, themes) that can answer
+// q: the site-level ones sum over department, provider, survey and channel,
+// the department-level ones over the last three (stats_rollup.go).
+func (q StatsQuery) tables() (daily, themes string) {
 	f := q.Filter
-	return f.Department == "" && f.Provider == "" && f.Survey == "" && f.Channel == ""
+	switch {
+	case f.Provider != "" || f.Survey != "" || f.Channel != "":
+		return "rollup_daily", "rollup_themes"
+	case f.Department != "":
+		return "rollup_dept_daily", "rollup_dept_themes"
+	}
+	return "rollup_site_daily", "rollup_site_themes"
 }
 
 // StatsCounts sums the daily rollup by period, bucket and site. It never
 // reads responses: a dashboard over a million responses reads a few
 // thousand rollup rows.
 func (s *Store) StatsCounts(ctx context.Context, q StatsQuery) ([]CountRow, error) {
-	table := "rollup_daily"
-	if q.siteLevel() {
-		table = "rollup_site_daily"
-	}
+	table, _ := q.tables()
 	w := &where{}
 	cur, bucket, site, err := s.groupCols(q, w)
 	if err != nil {
@@ -226,10 +229,7 @@ func (s *Store) StatsCounts(ctx context.Context, q StatsQuery) ([]CountRow, erro
 // StatsThemes sums rollup_themes by period, bucket, site, theme and
 // polarity. Each comment counts once per theme it mentions.
 func (s *Store) StatsThemes(ctx context.Context, q StatsQuery) ([]ThemeRow, error) {
-	table := "rollup_themes"
-	if q.siteLevel() {
-		table = "rollup_site_themes"
-	}
+	_, table := q.tables()
 	w := &where{}
 	cur, bucket, site, err := s.groupCols(q, w)
 	if err != nil {

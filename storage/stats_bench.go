@@ -150,8 +150,8 @@ func (s *Store) benchLoadPostgres(ctx context.Context, rs []*NewResponse) error 
 	return nil
 }
 
-// pgxBatch queues every rollup upsert of b (fine and site-level, in the
-// writer's order) for one pipelined round trip.
+// pgxBatch queues every rollup upsert of b (fine, site- and
+// department-level, in the writer's order) for one pipelined round trip.
 func (b *rollupBatch) pgxBatch() *pgx.Batch {
 	pb := &pgx.Batch{}
 	keys := make([]rollupKey, 0, len(b.daily))
@@ -169,24 +169,11 @@ func (b *rollupBatch) pgxBatch() *pgx.Batch {
 	for k := range b.themes {
 		tkeys = append(tkeys, k)
 	}
-	sort.Slice(tkeys, func(i, j int) bool {
-		if tkeys[i].rollupKey != tkeys[j].rollupKey {
-			return tkeys[i].rollupKey.less(tkeys[j].rollupKey)
-		}
-		return tkeys[i].Theme < tkeys[j].Theme || tkeys[i].Theme == tkeys[j].Theme && tkeys[i].Polarity < tkeys[j].Polarity
-	})
+	sortThemeKeys(tkeys)
 	for _, k := range tkeys {
 		pb.Queue(upsertTheme, k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel, k.Theme, k.Polarity, b.themes[k])
 	}
-	skeys, daily, stkeys, sthemes := b.siteSums()
-	for _, k := range skeys {
-		c := daily[k]
-		pb.Queue(upsertSiteDaily, k.Day, k.Site, c.Responses, c.FFT[0], c.FFT[1], c.FFT[2], c.FFT[3], c.FFT[4], c.FFT[5],
-			c.Promoters, c.Passives, c.Detractors, c.Comments, c.Positive, c.Neutral, c.Negative, c.Mixed)
-	}
-	for _, k := range stkeys {
-		pb.Queue(upsertSiteTheme, k.Day, k.Site, k.Theme, k.Polarity, sthemes[k])
-	}
+	b.coarseUpserts(func(q string, args ...any) error { pb.Queue(q, args...); return nil })
 	return pb
 }
 
@@ -200,7 +187,7 @@ func (s *Store) BenchAnalyze(ctx context.Context) error {
 	if s.dialect != "postgres" {
 		return nil
 	}
-	if _, err := s.wdb.ExecContext(ctx, "VACUUM ANALYZE responses, answers, comment_themes, rollup_daily, rollup_themes, rollup_site_daily, rollup_site_themes"); err != nil {
+	if _, err := s.wdb.ExecContext(ctx, "VACUUM ANALYZE responses, answers, comment_themes, rollup_daily, rollup_themes, rollup_site_daily, rollup_site_themes, rollup_dept_daily, rollup_dept_themes"); err != nil {
 		return fmt.Errorf("storage: vacuum analyze: %w", err)
 	}
 	return nil

@@ -5,45 +5,68 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
+	"strings"
 )
 
-// siteKey and siteThemeKey key the site-level rollups (migration 0002).
-type siteKey struct{ Day, Site string }
+// Coarser rollups for the dashboards: the fine rollups keep department,
+// provider, survey and channel apart (~50 rows per site and day, ~1,000
+// theme rows), so a query that filters on none of those reads the
+// site-level tables (migration 0002), and one that filters on the
+// department alone reads the department-level tables (migration 0007).
+// Both are written in the same transaction as the fine rollups.
 
-type siteThemeKey struct {
-	siteKey
-	Theme, Polarity string
+// upsertCounts returns the upsert of one row of a daily-counts table keyed
+// by keyCols, whose values come first in the argument list.
+func upsertCounts(table string, keyCols ...string) string {
+	cols := []string{"responses", "fft_0", "fft_1", "fft_2", "fft_3", "fft_4", "fft_5",
+		"nps_promoters", "nps_passives", "nps_detractors", "comments", "positive", "neutral", "negative", "mixed"}
+	all := append(append([]string{}, keyCols...), cols...)
+	q := "INSERT INTO " + table + " (" + strings.Join(all, ", ") + ") VALUES ("
+	for i := range all {
+		if i > 0 {
+			q += ", "
+		}
+		q += fmt.Sprintf("$%d", i+1)
+	}
+	q += ") ON CONFLICT (" + strings.Join(keyCols, ", ") + ") DO UPDATE SET "
+	for i, c := range cols {
+		if i > 0 {
+			q += ", "
+		}
+		q += c + " = " + table + "." + c + " + excluded." + c
+	}
+	return q
 }
 
-const upsertSiteDaily = `INSERT INTO rollup_site_daily (day, site, responses,
-	fft_0, fft_1, fft_2, fft_3, fft_4, fft_5, nps_promoters, nps_passives, nps_detractors,
-	comments, positive, neutral, negative, mixed)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-	ON CONFLICT (day, site) DO UPDATE SET
-	responses = rollup_site_daily.responses + excluded.responses,
-	fft_0 = rollup_site_daily.fft_0 + excluded.fft_0, fft_1 = rollup_site_daily.fft_1 + excluded.fft_1,
-	fft_2 = rollup_site_daily.fft_2 + excluded.fft_2, fft_3 = rollup_site_daily.fft_3 + excluded.fft_3,
-	fft_4 = rollup_site_daily.fft_4 + excluded.fft_4, fft_5 = rollup_site_daily.fft_5 + excluded.fft_5,
-	nps_promoters = rollup_site_daily.nps_promoters + excluded.nps_promoters,
-	nps_passives = rollup_site_daily.nps_passives + excluded.nps_passives,
-	nps_detractors = rollup_site_daily.nps_detractors + excluded.nps_detractors,
-	comments = rollup_site_daily.comments + excluded.comments,
-	positive = rollup_site_daily.positive + excluded.positive, neutral = rollup_site_daily.neutral + excluded.neutral,
-	negative = rollup_site_daily.negative + excluded.negative, mixed = rollup_site_daily.mixed + excluded.mixed`
+var (
+	upsertSiteDaily = upsertCounts("rollup_site_daily", "day", "site")
+	upsertDeptDaily = upsertCounts("rollup_dept_daily", "day", "site", "department")
+)
 
 const upsertSiteTheme = `INSERT INTO rollup_site_themes (day, site, theme, polarity, n) VALUES ($1, $2, $3, $4, $5)
 	ON CONFLICT (day, site, theme, polarity) DO UPDATE SET n = rollup_site_themes.n + excluded.n`
 
-// siteSums sums a batch's fine rollup keys into the site-level keys, each
-// list in a fixed order (no deadlocks between PostgreSQL instances).
-func (b *rollupBatch) siteSums() ([]siteKey, map[siteKey]*dailyCounts, []siteThemeKey, map[siteThemeKey]int64) {
-	daily := map[siteKey]*dailyCounts{}
+const upsertDeptTheme = `INSERT INTO rollup_dept_themes (day, site, department, theme, polarity, n) VALUES ($1, $2, $3, $4, $5, $6)
+	ON CONFLICT (day, site, department, theme, polarity) DO UPDATE SET n = rollup_dept_themes.n + excluded.n`
+
+// coarse sums a batch's fine rollup keys over provider, survey and channel,
+// and over department too unless keepDept. The keys come back in the fine
+// rollups' order (no deadlocks between PostgreSQL instances).
+func (b *rollupBatch) coarse(keepDept bool) ([]rollupKey, map[rollupKey]*dailyCounts, []themeKey, map[themeKey]int64) {
+	cut := func(k rollupKey) rollupKey {
+		c := rollupKey{Day: k.Day, Site: k.Site}
+		if keepDept {
+			c.Department = k.Department
+		}
+		return c
+	}
+	daily := map[rollupKey]*dailyCounts{}
 	for k, c := range b.daily {
-		sk := siteKey{k.Day, k.Site}
-		d := daily[sk]
+		ck := cut(k)
+		d := daily[ck]
 		if d == nil {
 			d = &dailyCounts{}
-			daily[sk] = d
+			daily[ck] = d
 		}
 		d.Responses += c.Responses
 		for i := range c.FFT {
@@ -53,47 +76,69 @@ func (b *rollupBatch) siteSums() ([]siteKey, map[siteKey]*dailyCounts, []siteThe
 		d.Comments, d.Positive, d.Neutral = d.Comments+c.Comments, d.Positive+c.Positive, d.Neutral+c.Neutral
 		d.Negative, d.Mixed = d.Negative+c.Negative, d.Mixed+c.Mixed
 	}
-	keys := make([]siteKey, 0, len(daily))
+	keys := make([]rollupKey, 0, len(daily))
 	for k := range daily {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		return keys[i].Day < keys[j].Day || keys[i].Day == keys[j].Day && keys[i].Site < keys[j].Site
-	})
-	themes := map[siteThemeKey]int64{}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
+	themes := map[themeKey]int64{}
 	for k, n := range b.themes {
-		themes[siteThemeKey{siteKey{k.Day, k.Site}, k.Theme, k.Polarity}] += n
+		themes[themeKey{cut(k.rollupKey), k.Theme, k.Polarity}] += n
 	}
-	tkeys := make([]siteThemeKey, 0, len(themes))
+	tkeys := make([]themeKey, 0, len(themes))
 	for k := range themes {
 		tkeys = append(tkeys, k)
 	}
-	sort.Slice(tkeys, func(i, j int) bool {
-		a, b := tkeys[i], tkeys[j]
-		if a.siteKey != b.siteKey {
-			return a.Day < b.Day || a.Day == b.Day && a.Site < b.Site
-		}
-		return a.Theme < b.Theme || a.Theme == b.Theme && a.Polarity < b.Polarity
-	})
+	sortThemeKeys(tkeys)
 	return keys, daily, tkeys, themes
 }
 
-// flushSites writes a batch's site-level rollups, summed from the fine
-// keys. The group writer calls it in the batch's transaction, after the
-// fine rollups.
-func (b *rollupBatch) flushSites(ctx context.Context, tx *sql.Tx) error {
-	keys, daily, tkeys, themes := b.siteSums()
-	for _, k := range keys {
-		c := daily[k]
-		if _, err := tx.ExecContext(ctx, upsertSiteDaily, k.Day, k.Site, c.Responses, c.FFT[0], c.FFT[1], c.FFT[2], c.FFT[3], c.FFT[4], c.FFT[5],
-			c.Promoters, c.Passives, c.Detractors, c.Comments, c.Positive, c.Neutral, c.Negative, c.Mixed); err != nil {
-			return fmt.Errorf("storage: update site rollup: %w", err)
+func sortThemeKeys(tkeys []themeKey) {
+	sort.Slice(tkeys, func(i, j int) bool {
+		a, b := tkeys[i], tkeys[j]
+		if a.rollupKey != b.rollupKey {
+			return a.rollupKey.less(b.rollupKey)
 		}
-	}
-	for _, k := range tkeys {
-		if _, err := tx.ExecContext(ctx, upsertSiteTheme, k.Day, k.Site, k.Theme, k.Polarity, themes[k]); err != nil {
-			return fmt.Errorf("storage: update site theme rollup: %w", err)
+		return a.Theme < b.Theme || a.Theme == b.Theme && a.Polarity < b.Polarity
+	})
+}
+
+// coarseUpserts calls exec with each upsert of the site-level and then the
+// department-level rollups of a batch.
+func (b *rollupBatch) coarseUpserts(exec func(query string, args ...any) error) error {
+	for _, dept := range []bool{false, true} {
+		keys, daily, tkeys, themes := b.coarse(dept)
+		for _, k := range keys {
+			c := daily[k]
+			q, args := upsertSiteDaily, []any{k.Day, k.Site}
+			if dept {
+				q, args = upsertDeptDaily, append(args, k.Department)
+			}
+			args = append(args, c.Responses, c.FFT[0], c.FFT[1], c.FFT[2], c.FFT[3], c.FFT[4], c.FFT[5],
+				c.Promoters, c.Passives, c.Detractors, c.Comments, c.Positive, c.Neutral, c.Negative, c.Mixed)
+			if err := exec(q, args...); err != nil {
+				return fmt.Errorf("storage: update coarse rollup: %w", err)
+			}
+		}
+		for _, k := range tkeys {
+			q, args := upsertSiteTheme, []any{k.Day, k.Site}
+			if dept {
+				q, args = upsertDeptTheme, append(args, k.Department)
+			}
+			if err := exec(q, append(args, k.Theme, k.Polarity, themes[k])...); err != nil {
+				return fmt.Errorf("storage: update coarse theme rollup: %w", err)
+			}
 		}
 	}
 	return nil
+}
+
+// flushSites writes a batch's site- and department-level rollups. The group
+// writer (and retag) call it in the batch's transaction, after the fine
+// rollups.
+func (b *rollupBatch) flushSites(ctx context.Context, tx *sql.Tx) error {
+	return b.coarseUpserts(func(q string, args ...any) error {
+		_, err := tx.ExecContext(ctx, q, args...)
+		return err
+	})
 }

@@ -59,7 +59,8 @@ type Doc struct {
 	HasContrast bool
 	Pos, Neg    float32 // summed positive and negative valence
 	scratch     []byte
-	seen        []uint64 // dedupWords' set
+	seen        []seenSlot // dedupWords' set
+	gen         uint32
 }
 
 // Reset empties d for reuse.
@@ -513,26 +514,31 @@ func (x *Extractor) Extract(text string, intent int, d *Doc) {
 
 // dedupWords keeps the first occurrence of each word feature (rule and
 // lexicon features keep their sums). A small open-addressing set in the Doc
-// keeps it allocation-free.
+// keeps it allocation-free; slots carry the generation that filled them, so
+// the set is never cleared.
 func (d *Doc) dedupWords() {
 	size := 64
 	for size < 2*len(d.Feats) {
 		size *= 2
 	}
-	if cap(d.seen) < size {
-		d.seen = make([]uint64, size)
+	if len(d.seen) < size {
+		d.seen = make([]seenSlot, size)
+		d.gen = 0
 	}
-	set := d.seen[:size]
-	clear(set)
-	mask := uint64(size - 1)
+	d.gen++
+	if d.gen == 0 { // wrapped: stale stamps could read as current
+		clear(d.seen)
+		d.gen = 1
+	}
+	set, gen := d.seen, d.gen
+	mask := uint64(len(set) - 1)
 	out := d.Feats[:0]
 	for _, f := range d.Feats {
 		if !f.Rule {
-			h := f.H | 1 // 0 marks an empty slot
-			slot := h & mask
+			slot := f.H & mask
 			dup := false
-			for set[slot] != 0 {
-				if set[slot] == h {
+			for set[slot].gen == gen {
+				if set[slot].h == f.H {
 					dup = true
 					break
 				}
@@ -541,11 +547,16 @@ func (d *Doc) dedupWords() {
 			if dup {
 				continue
 			}
-			set[slot] = h
+			set[slot] = seenSlot{h: f.H, gen: gen}
 		}
 		out = append(out, f)
 	}
 	d.Feats = out
+}
+
+type seenSlot struct {
+	h   uint64
+	gen uint32
 }
 
 func firstWord(toks []Token) uint64 {

@@ -140,3 +140,23 @@ func TestCharGrams(t *testing.T) {
 		t.Errorf("apointment shares %d of %d grams with appointment", shared, len(wrong))
 	}
 }
+
+func TestBinaryReusedDoc(t *testing.T) {
+	// The set is reused across comments: a word seen in the previous comment
+	// must still count in the next one.
+	x := NewExtractorWith(Options{Binary: true})
+	var reused Doc
+	for i, text := range []string{"rude staff", "rude staff", "long wait, rude staff rude"} {
+		x.Extract(text, IntentOpen, &reused)
+		var fresh Doc
+		x.Extract(text, IntentOpen, &fresh)
+		if len(reused.Feats) != len(fresh.Feats) {
+			t.Fatalf("comment %d: %d features with a reused Doc, %d with a fresh one", i, len(reused.Feats), len(fresh.Feats))
+		}
+		for j := range fresh.Feats {
+			if reused.Feats[j] != fresh.Feats[j] {
+				t.Errorf("comment %d feature %d differs", i, j)
+			}
+		}
+	}
+}
