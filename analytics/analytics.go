@@ -175,8 +175,8 @@ func (a *Analyzer) Analyze(text string, intent Intent) Result {
 			continue
 		}
 		if f.Intent {
-			// Intent-crossed words are trained for sentiment only; their theme
-			// weights are zero, so skip the theme half of the work.
+			// Intent-crossed words are trained for sentiment only (the trainer
+			// refuses to embed anything else); skip the theme half of the work.
 			row = row[:outTheme]
 			logit[outPos] += row[outPos] * f.V
 			logit[outNeu] += row[outNeu] * f.V

@@ -30,10 +30,16 @@ type Model struct {
 	// Params are decision settings tuned with the weights (thresholds, offsets);
 	// their meaning belongs to the analyzer.
 	Params []float32
-	keys   []uint64 // open addressing, 0 = empty
-	idx    []int32
+	slots  []slot // open addressing, key 0 = empty
 	rows   []float32
 	mask   uint64
+}
+
+// slot keeps a key beside its row index so that a probe touches one cache
+// line before the row itself.
+type slot struct {
+	key uint64
+	idx int32
 }
 
 // New builds a model from a weight map (hash → NOut weights).
@@ -43,8 +49,7 @@ func New(featureVersion string, nOut int, params []float32, weights map[uint64][
 	for size < 2*len(weights) {
 		size *= 2
 	}
-	m.keys = make([]uint64, size)
-	m.idx = make([]int32, size)
+	m.slots = make([]slot, size)
 	m.mask = uint64(size - 1)
 	m.rows = make([]float32, 0, len(weights)*nOut)
 	// Insertion in sorted order makes the table (and so the encoded file) reproducible.
@@ -57,12 +62,11 @@ func New(featureVersion string, nOut int, params []float32, weights map[uint64][
 		if h == 0 {
 			continue
 		}
-		slot := h & m.mask
-		for m.keys[slot] != 0 {
-			slot = (slot + 1) & m.mask
+		i := h & m.mask
+		for m.slots[i].key != 0 {
+			i = (i + 1) & m.mask
 		}
-		m.keys[slot] = h
-		m.idx[slot] = int32(len(m.rows))
+		m.slots[i] = slot{key: h, idx: int32(len(m.rows))}
 		m.rows = append(m.rows, weights[h]...)
 	}
 	return m
@@ -70,17 +74,17 @@ func New(featureVersion string, nOut int, params []float32, weights map[uint64][
 
 // Row returns the weights of feature h, or nil when the model does not know it.
 func (m *Model) Row(h uint64) []float32 {
-	slot := h & m.mask
+	i := h & m.mask
 	for {
-		k := m.keys[slot]
-		if k == h {
-			i := m.idx[slot]
-			return m.rows[i : i+int32(m.NOut) : i+int32(m.NOut)]
+		sl := &m.slots[i]
+		if sl.key == h {
+			j := sl.idx
+			return m.rows[j : j+int32(m.NOut) : j+int32(m.NOut)]
 		}
-		if k == 0 {
+		if sl.key == 0 {
 			return nil
 		}
-		slot = (slot + 1) & m.mask
+		i = (i + 1) & m.mask
 	}
 }
 
@@ -115,9 +119,9 @@ func (m *Model) Encode(w io.Writer) error {
 	}
 	binary.Write(bw, le, scale)
 	var hs []uint64
-	for _, k := range m.keys {
-		if k != 0 {
-			hs = append(hs, k)
+	for _, sl := range m.slots {
+		if sl.key != 0 {
+			hs = append(hs, sl.key)
 		}
 	}
 	sort.Slice(hs, func(i, j int) bool { return hs[i] < hs[j] })

@@ -109,7 +109,8 @@ var DefaultOptions = Options{IntentWords: true, Binary: true}
 // safe for concurrent use.
 type Extractor struct {
 	opt     Options
-	words   map[uint64]entry
+	words   map[uint64]entry // while building; lookups go through wt
+	wt      wordTable
 	phrases map[uint64][]phrase // by first token
 	spell   map[uint64]uint64
 	filler  map[uint64]bool // words a "nothing" answer may be made of
@@ -274,6 +275,7 @@ func NewExtractorWith(o Options) *Extractor {
 	for _, w := range strings.Fields(objectWords) {
 		x.object[x.normWord(w)] = true
 	}
+	x.wt = newWordTable(x.words)
 	// Longest phrases first, so that the most specific one wins.
 	for k, ps := range x.phrases {
 		for i := 1; i < len(ps); i++ {
@@ -503,7 +505,7 @@ func (x *Extractor) Extract(text string, intent int, d *Doc) {
 	}
 	if d.Nothing {
 		add(cross(ftNothing, intent), 1, -1)
-	} else if n > 0 && x.words[firstWord(toks)].flags&fNothing != 0 {
+	} else if n > 0 && x.word(firstWord(toks)).flags&fNothing != 0 {
 		add(cross(ftNothingLead, intent), 1, -1)
 	}
 	add(cross(ftLen^uint64(lenBucket(words)), intent), 1, -1)
@@ -636,7 +638,7 @@ func (x *Extractor) clauses(text string, d *Doc) {
 			}
 			continue
 		}
-		e := x.words[t.Hash]
+		e := x.word(t.Hash)
 		if e.flags&fContrast != 0 {
 			closeClause(i)
 			contrast = true
@@ -670,7 +672,7 @@ func (x *Extractor) clauses(text string, d *Doc) {
 			if toks[i].Kind != KindWord {
 				continue
 			}
-			e := x.words[toks[i].Hash]
+			e := x.word(toks[i].Hash)
 			if e.flags&fWish != 0 || (first && (x.imperative(toks, i, c.TokEnd) || e.flags&fComparative != 0)) {
 				c.Wish = true
 				break
@@ -689,7 +691,7 @@ func (x *Extractor) imperative(toks []Token, i, end int) bool {
 	if !x.imper[h] {
 		return false
 	}
-	if x.words[h].val <= 0 {
+	if x.word(h).val <= 0 {
 		return true
 	}
 	return i+1 < end && toks[i+1].Kind == KindWord && x.object[toks[i+1].Hash]
@@ -718,7 +720,7 @@ func (x *Extractor) valence(d *Doc) {
 				}
 				continue
 			}
-			e := x.words[t.Hash]
+			e := x.word(t.Hash)
 			if t.Kind == KindEmoji {
 				e.val = emojiValence(t.Hash)
 			}
@@ -835,7 +837,7 @@ func (x *Extractor) themes(d *Doc) {
 				continue
 			}
 			var negBits uint16
-			if d.TokNeg[i] || (i > 0 && x.words[toks[i-1].Hash].flags&fNegator != 0) {
+			if d.TokNeg[i] || (i > 0 && x.word(toks[i-1].Hash).flags&fNegator != 0) {
 				negBits = p.negThemes
 			}
 			x.addRule(d, p.themes, negBits, i, &veto)
@@ -846,7 +848,7 @@ func (x *Extractor) themes(d *Doc) {
 			i += matched - 1
 			continue
 		}
-		e := x.words[t.Hash]
+		e := x.word(t.Hash)
 		var negBits uint16
 		if d.TokNeg[i] {
 			negBits = e.negThemes
@@ -916,7 +918,7 @@ func (x *Extractor) nothing(d *Doc) {
 		if t.Kind != KindWord || !x.filler[t.Hash] {
 			return
 		}
-		if x.words[t.Hash].flags&fNothing != 0 || t.Hash == hAnything || t.Hash == hN {
+		if x.word(t.Hash).flags&fNothing != 0 || t.Hash == hAnything || t.Hash == hN {
 			nothings++
 		}
 		words++
@@ -962,4 +964,52 @@ func charGrams(word string, n, tok int, feats []Feat) []Feat {
 	have++
 	emit()
 	return feats
+}
+
+// wordTable is the lexicon as a flat open-addressing table: the analyzer
+// looks a word up several times per token, and a Go map costs about twice as
+// much per lookup as one linear probe into a power-of-two array.
+type wordTable struct {
+	slots []wordSlot
+	mask  uint64
+}
+
+type wordSlot struct {
+	key uint64 // 0: empty
+	e   entry
+}
+
+func newWordTable(words map[uint64]entry) wordTable {
+	size := 16
+	for size < 2*len(words) {
+		size *= 2
+	}
+	t := wordTable{slots: make([]wordSlot, size), mask: uint64(size - 1)}
+	for h, e := range words {
+		if h == 0 {
+			continue
+		}
+		i := h & t.mask
+		for t.slots[i].key != 0 {
+			i = (i + 1) & t.mask
+		}
+		t.slots[i] = wordSlot{key: h, e: e}
+	}
+	return t
+}
+
+// word is what the lexicon knows about the word with hash h (zero if nothing).
+func (x *Extractor) word(h uint64) entry {
+	t := &x.wt
+	i := h & t.mask
+	for {
+		sl := &t.slots[i]
+		if sl.key == h && h != 0 {
+			return sl.e
+		}
+		if sl.key == 0 {
+			return entry{}
+		}
+		i = (i + 1) & t.mask
+	}
 }

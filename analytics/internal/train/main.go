@@ -114,6 +114,10 @@ func main() {
 	flag.BoolVar(&opt.IntentPairs, "intentpairs", opt.IntentPairs, "features: word pairs crossed with the question's intent")
 	flag.BoolVar(&opt.Binary, "binary", opt.Binary, "features: count each word feature once per comment")
 	flag.Parse()
+	if cfg.IntentThemes && *exp == 0 {
+		// The analyzer skips the theme columns of intent-crossed words.
+		fatal(fmt.Errorf("-intentthemes is an experiment only (-exp): the analyzer reads intent-crossed words for sentiment only"))
+	}
 	if opt != textfeat.DefaultOptions && *exp == 0 {
 		fatal(fmt.Errorf("feature options %+v differ from textfeat.DefaultOptions %+v: the analyzer could not read such a model; use -exp, or change DefaultOptions (and FeatureVersion)", opt, textfeat.DefaultOptions))
 	}
