@@ -168,6 +168,7 @@ func (s *Server) metricsHandler(c *fiber.Ctx) error {
 	fmt.Fprintf(&b, "# TYPE carevoice_submit_queue_depth gauge\ncarevoice_submit_queue_depth %d\n", ws.QueueDepth)
 	fmt.Fprintf(&b, "# TYPE carevoice_submit_queue_capacity gauge\ncarevoice_submit_queue_capacity %d\n", ws.QueueCap)
 	fmt.Fprintf(&b, "# TYPE carevoice_submit_busy_total counter\ncarevoice_submit_busy_total %d\n", ws.Rejected)
+	fmt.Fprintf(&b, "# TYPE carevoice_submit_queued_total counter\ncarevoice_submit_queued_total %d\n", ws.Accepted)
 	_ = math.Inf
 	c.Set(fiber.HeaderContentType, "text/plain; version=0.0.4")
 	return c.SendString(b.String())

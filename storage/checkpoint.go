@@ -48,11 +48,6 @@ func (s *Store) startCheckpointer(interval time.Duration) *checkpointer {
 		return nil
 	}
 	db.SetMaxOpenConns(1)
-	// The writer reads index pages all over the file (random UUID ids);
-	// mapping the file saves a read syscall for each page its cache misses.
-	if _, err := s.wdb.ExecContext(ctx, "PRAGMA mmap_size = 1073741824"); err != nil {
-		s.log.Warn("mmap_size", "err", err)
-	}
 	if _, err := s.wdb.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
 		db.Close()
 		s.log.Warn("checkpointer not started", "err", err)

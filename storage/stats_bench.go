@@ -187,7 +187,7 @@ func (s *Store) BenchAnalyze(ctx context.Context) error {
 	if s.dialect != "postgres" {
 		return nil
 	}
-	if _, err := s.wdb.ExecContext(ctx, "VACUUM ANALYZE responses, answers, comment_themes, rollup_daily, rollup_themes, rollup_site_daily, rollup_site_themes, rollup_dept_daily, rollup_dept_themes"); err != nil {
+	if _, err := s.wdb.ExecContext(ctx, "VACUUM ANALYZE responses, answers, comment_themes, rollup_daily, rollup_themes, rollup_site_daily, rollup_site_themes, rollup_dept_daily, rollup_dept_themes, rollup_daily_month, rollup_themes_month, rollup_site_themes_month"); err != nil {
 		return fmt.Errorf("storage: vacuum analyze: %w", err)
 	}
 	return nil

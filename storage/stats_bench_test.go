@@ -15,8 +15,8 @@ import (
 
 // TestBenchLoadMatchesRaw checks the dashbench loader (COPY and pipelined
 // upserts on PostgreSQL): after loading in several chunks, whose rollup keys
-// overlap, the rollups equal direct counts over the raw responses and every
-// comment is stored.
+// overlap, the rollups (daily, site, department and monthly) equal direct
+// counts over the raw responses and every comment is stored.
 func TestBenchLoadMatchesRaw(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
 		ctx := context.Background()
@@ -47,6 +47,8 @@ func TestBenchLoadMatchesRaw(t *testing.T) {
 			{Filter: storage.StatsFilter{From: days(130), To: days(-1)}},
 			{Filter: storage.StatsFilter{From: days(120), To: days(-1)}, CurrentFrom: days(60), PreviousTo: days(90), Bucket: stats.Week, BySite: true},
 			{Filter: storage.StatsFilter{From: days(100), To: days(10), Department: "a"}, Bucket: stats.Month},
+			{Filter: storage.StatsFilter{From: days(125), To: days(-1)}, CurrentFrom: days(55), PreviousTo: days(70), Bucket: stats.Month, BySite: true},
+			{Filter: storage.StatsFilter{From: days(125), To: days(-1), Survey: "fft", Channel: "kiosk"}, CurrentFrom: days(55), PreviousTo: days(70)},
 			{Filter: storage.StatsFilter{From: days(50), To: days(0), Sites: []string{"west"}, Survey: "fft"}, Bucket: stats.Day},
 		} {
 			t.Run(fmt.Sprint("query", i), func(t *testing.T) {

@@ -102,7 +102,25 @@ func (s *Store) Comments(ctx context.Context, q CommentQuery) ([]Comment, bool, 
 		FROM responses r JOIN answers a ON a.response_seq = r.seq
 		WHERE ` + w.sql() + `
 		ORDER BY r.submitted_at DESC, r.seq DESC, a.question DESC LIMIT ` + fmt.Sprint(q.Limit+1)
-	rows, err := s.rdb.QueryContext(ctx, query, w.args...)
+	var rows *sql.Rows
+	var err error
+	if s.dialect == "postgres" {
+		// The plan walks responses newest first and stops after a page,
+		// a few hundred rows even for a rare theme; PostgreSQL, costing the
+		// whole walk, would rather start parallel workers, which took
+		// 100–300 ms instead of ~12 ms at a million responses.
+		var tx *sql.Tx
+		if tx, err = s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}); err != nil {
+			return nil, false, fmt.Errorf("storage: comments: %w", err)
+		}
+		defer tx.Rollback()
+		if _, err := tx.ExecContext(ctx, "SET LOCAL max_parallel_workers_per_gather = 0"); err != nil {
+			return nil, false, fmt.Errorf("storage: comments: %w", err)
+		}
+		rows, err = tx.QueryContext(ctx, query, w.args...)
+	} else {
+		rows, err = s.rdb.QueryContext(ctx, query, w.args...)
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("storage: comments: %w", err)
 	}

@@ -11,9 +11,10 @@ import (
 // Coarser rollups for the dashboards: the fine rollups keep department,
 // provider, survey and channel apart (~50 rows per site and day, ~1,000
 // theme rows), so a query that filters on none of those reads the
-// site-level tables (migration 0002), and one that filters on the
-// department alone reads the department-level tables (migration 0007).
-// Both are written in the same transaction as the fine rollups.
+// site-level tables (migration 0002), one that filters on the department
+// alone the department-level tables, and whole months come from the
+// monthly tables (migration 0007; see StatsQuery.tables and Store.source).
+// All are written in the same transaction as the fine rollups.
 
 // upsertCounts returns the upsert of one row of a daily-counts table keyed
 // by keyCols, whose values come first in the argument list.
@@ -39,12 +40,21 @@ func upsertCounts(table string, keyCols ...string) string {
 }
 
 var (
-	upsertSiteDaily = upsertCounts("rollup_site_daily", "day", "site")
-	upsertDeptDaily = upsertCounts("rollup_dept_daily", "day", "site", "department")
+	upsertMonthDaily = upsertCounts("rollup_daily_month", "month", "site", "department", "provider", "survey", "channel")
+	upsertSiteDaily  = upsertCounts("rollup_site_daily", "day", "site")
+	upsertDeptDaily  = upsertCounts("rollup_dept_daily", "day", "site", "department")
 )
 
 const upsertSiteTheme = `INSERT INTO rollup_site_themes (day, site, theme, polarity, n) VALUES ($1, $2, $3, $4, $5)
 	ON CONFLICT (day, site, theme, polarity) DO UPDATE SET n = rollup_site_themes.n + excluded.n`
+
+const upsertMonthTheme = `INSERT INTO rollup_site_themes_month (month, site, theme, polarity, n) VALUES ($1, $2, $3, $4, $5)
+	ON CONFLICT (month, site, theme, polarity) DO UPDATE SET n = rollup_site_themes_month.n + excluded.n`
+
+const upsertMonthThemes = `INSERT INTO rollup_themes_month (month, site, department, provider, survey, channel, theme, polarity, n)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+	ON CONFLICT (month, site, department, provider, survey, channel, theme, polarity) DO UPDATE SET
+	n = rollup_themes_month.n + excluded.n`
 
 const upsertDeptTheme = `INSERT INTO rollup_dept_themes (day, site, department, theme, polarity, n) VALUES ($1, $2, $3, $4, $5, $6)
 	ON CONFLICT (day, site, department, theme, polarity) DO UPDATE SET n = rollup_dept_themes.n + excluded.n`
@@ -130,15 +140,94 @@ func (b *rollupBatch) coarseUpserts(exec func(query string, args ...any) error) 
 			}
 		}
 	}
+	// By month: the fine rollups, and the site-level themes.
+	m := b.months()
+	keys := make([]rollupKey, 0, len(m.daily))
+	for k := range m.daily {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
+	for _, k := range keys {
+		c := m.daily[k]
+		if err := exec(upsertMonthDaily, k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel,
+			c.Responses, c.FFT[0], c.FFT[1], c.FFT[2], c.FFT[3], c.FFT[4], c.FFT[5],
+			c.Promoters, c.Passives, c.Detractors, c.Comments, c.Positive, c.Neutral, c.Negative, c.Mixed); err != nil {
+			return fmt.Errorf("storage: update monthly rollup: %w", err)
+		}
+	}
+	tkeys := make([]themeKey, 0, len(m.themes))
+	for k := range m.themes {
+		tkeys = append(tkeys, k)
+	}
+	sortThemeKeys(tkeys)
+	for _, k := range tkeys {
+		if err := exec(upsertMonthThemes, k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel,
+			k.Theme, k.Polarity, m.themes[k]); err != nil {
+			return fmt.Errorf("storage: update monthly theme rollup: %w", err)
+		}
+	}
+	_, _, stkeys, sthemes := m.coarse(false)
+	for _, k := range stkeys {
+		if err := exec(upsertMonthTheme, k.Day, k.Site, k.Theme, k.Polarity, sthemes[k]); err != nil {
+			return fmt.Errorf("storage: update monthly site theme rollup: %w", err)
+		}
+	}
 	return nil
+}
+
+// months is b with each day cut to its month ('YYYY-MM').
+func (b *rollupBatch) months() *rollupBatch {
+	m := newRollupBatch()
+	month := func(k rollupKey) rollupKey {
+		k.Day = k.Day[:min(7, len(k.Day))]
+		return k
+	}
+	for k, c := range b.daily {
+		mk := month(k)
+		d := m.daily[mk]
+		if d == nil {
+			d = &dailyCounts{}
+			m.daily[mk] = d
+		}
+		d.Responses += c.Responses
+		for i := range c.FFT {
+			d.FFT[i] += c.FFT[i]
+		}
+		d.Promoters, d.Passives, d.Detractors = d.Promoters+c.Promoters, d.Passives+c.Passives, d.Detractors+c.Detractors
+		d.Comments, d.Positive, d.Neutral = d.Comments+c.Comments, d.Positive+c.Positive, d.Neutral+c.Neutral
+		d.Negative, d.Mixed = d.Negative+c.Negative, d.Mixed+c.Mixed
+	}
+	for k, n := range b.themes {
+		m.themes[themeKey{month(k.rollupKey), k.Theme, k.Polarity}] += n
+	}
+	return m
 }
 
 // flushSites writes a batch's site- and department-level rollups. The group
 // writer (and retag) call it in the batch's transaction, after the fine
 // rollups.
 func (b *rollupBatch) flushSites(ctx context.Context, tx *sql.Tx) error {
+	// Each statement is prepared once per batch: unprepared, SQLite parsed
+	// the upsert again for every key, which was ~40 % of the group
+	// writer's CPU. (The writer's own statements are prepared before its
+	// transaction; with SQLite's single write connection busy in it, this
+	// code can only prepare on the transaction.)
+	stmts := map[string]*sql.Stmt{}
+	defer func() {
+		for _, st := range stmts {
+			st.Close()
+		}
+	}()
 	return b.coarseUpserts(func(q string, args ...any) error {
-		_, err := tx.ExecContext(ctx, q, args...)
+		st := stmts[q]
+		if st == nil {
+			var err error
+			if st, err = tx.PrepareContext(ctx, q); err != nil {
+				return err
+			}
+			stmts[q] = st
+		}
+		_, err := st.ExecContext(ctx, args...)
 		return err
 	})
 }

@@ -24,6 +24,7 @@ type groupWriter struct {
 	done   chan struct{}
 
 	rejected atomic.Int64  // submissions refused with ErrBusy
+	accepted atomic.Int64  // submissions queued
 	ckpt     *checkpointer // SQLite only (checkpoint.go)
 
 	insResp, insAnswer, insTheme, insContact, useInvite, delResp, lookupResp, upDaily, upTheme *sql.Stmt
@@ -69,6 +70,7 @@ func (w *groupWriter) submit(ctx context.Context, r *NewResponse) (Receipt, erro
 	}
 	select {
 	case w.ch <- j:
+		w.accepted.Add(1)
 	default:
 		w.mu.RUnlock()
 		w.rejected.Add(1)
@@ -88,6 +90,7 @@ func (s *Store) QueueDepth() int { return len(s.writer.ch) }
 // WriterStats describes the group writer for /metrics and /readyz.
 type WriterStats struct {
 	QueueDepth, QueueCap int
+	Accepted             int64 // queued since start
 	Rejected             int64 // refused with ErrBusy since start
 	Closed               bool  // shutting down: no new submissions
 }
@@ -98,7 +101,7 @@ func (s *Store) WriterStats() WriterStats {
 	w.mu.RLock()
 	closed := w.closed
 	w.mu.RUnlock()
-	return WriterStats{QueueDepth: len(w.ch), QueueCap: cap(w.ch), Rejected: w.rejected.Load(), Closed: closed}
+	return WriterStats{QueueDepth: len(w.ch), QueueCap: cap(w.ch), Accepted: w.accepted.Load(), Rejected: w.rejected.Load(), Closed: closed}
 }
 
 // SetBatchObserver registers a callback for each committed batch (metrics).
@@ -252,9 +255,9 @@ func (w *groupWriter) commitFast(ctx context.Context, batch []*job) error {
 	}
 	created, err := w.insertBatch(ctx, tx, batch)
 	if err != nil {
-		w.s.log.Warn("group commit: redoing a batch one submission at a time", "size", len(batch), "err", err)
 		tx.Rollback()
 		if len(batch) > 1 {
+			w.s.log.Warn("group commit: redoing a batch one submission at a time", "size", len(batch), "err", err)
 			return errRedo
 		}
 		return err

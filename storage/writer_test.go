@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/carevoice/carevoice/storage"
 	"github.com/carevoice/carevoice/storage/storagetest"
@@ -164,4 +167,77 @@ func TestBackup(t *testing.T) {
 			t.Errorf("copy holds %d responses, want 20", n)
 		}
 	})
+}
+
+// TestQueueFullIsBusy: when the writer cannot keep up, a submission beyond
+// the queue's bound is refused at once with ErrBusy (the API's 503 and
+// Retry-After) instead of waiting in memory; queued ones still commit.
+func TestQueueFullIsBusy(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "carevoice.db")
+	s, err := storage.Open(ctx, storage.Config{SQLitePath: path, QueueMax: 1, BatchMax: 1, Logger: storagetest.Quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Seed(ctx, "UTC"); err != nil {
+		t.Fatal(err)
+	}
+	// Another connection holds the write lock, so the writer's next
+	// transaction waits (busy timeout) and the queue cannot drain.
+	other, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=10000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 2)
+	submit := func(i int) {
+		rec, err := s.SubmitResponse(ctx, newResponse(fmt.Sprintf("6f1c1d0e-8888-4a4a-9b9b-%012d", i), 1, fmt.Sprint("ok", i)))
+		if err == nil && rec.Outcome != storage.Created {
+			err = fmt.Errorf("outcome %v", rec.Outcome)
+		}
+		errs <- err
+	}
+	go submit(1)
+	waitWriter(t, s, 1, 0) // the writer took it and waits for the lock
+	go submit(2)
+	waitWriter(t, s, 2, 1) // the queue is full
+	if _, err := s.SubmitResponse(ctx, newResponse("6f1c1d0e-8888-4a4a-9b9b-000000000003", 1, "ok")); !errors.Is(err, storage.ErrBusy) {
+		t.Fatalf("submission over a full queue: got %v, want ErrBusy", err)
+	}
+	if st := s.WriterStats(); st.Rejected != 1 || st.QueueCap != 1 {
+		t.Errorf("writer stats %+v, want 1 rejected of capacity 1", st)
+	}
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	for i := 0; i < 2; i++ {
+		if err := <-errs; err != nil {
+			t.Errorf("queued submission: %v", err)
+		}
+	}
+	if n, _ := s.CountResponses(ctx); n != 2 {
+		t.Errorf("stored %d, want the 2 queued", n)
+	}
+}
+
+// waitWriter waits until accepted submissions were queued and depth of them
+// are still waiting for the writer.
+func waitWriter(t *testing.T, s *storage.Store, accepted int64, depth int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for st := s.WriterStats(); st.Accepted != accepted || st.QueueDepth != depth; st = s.WriterStats() {
+		if time.Now().After(deadline) {
+			t.Fatalf("writer %+v, want %d accepted and %d waiting", st, accepted, depth)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
