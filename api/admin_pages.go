@@ -467,6 +467,7 @@ func (s *Server) revokeToken(c *fiber.Ctx) error {
 		}
 		return err
 	}
+	s.forgetTokens()
 	s.store.Audit(c.UserContext(), principal(c).Actor(), "token.revoke", strconv.FormatInt(id, 10), nil)
 	return nil
 }

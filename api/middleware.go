@@ -258,7 +258,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	p := &Principal{Kind: "public"}
 	ctx := c.UserContext()
 	if h := c.Get(fiber.HeaderAuthorization); strings.HasPrefix(h, "Bearer ") {
-		tok, err := s.store.APITokenByHash(ctx, secure.HashToken(strings.TrimSpace(h[7:])))
+		tok, err := s.apiToken(ctx, secure.HashToken(strings.TrimSpace(h[7:])))
 		if err != nil {
 			return errStatus(fiber.StatusUnauthorized, "invalid or expired token")
 		}

@@ -61,6 +61,7 @@ type Server struct {
 	tmpl     map[string]*template.Template
 	perms    map[string]Permission
 	metrics  *metrics
+	tokens   tokenCache
 	throttle *secure.LoginThrottle
 	loop     closeLoop // follow-up cases and alerts (cases.go)
 	sec      securityState
