@@ -281,6 +281,7 @@ type serveOptions struct {
 // and closes the database cleanly.
 func serve(ctx context.Context, c *config, o serveOptions) error {
 	log := o.Log
+	startProfiler(log)
 	keys, err := secure.LoadOrCreateKey(c.dataDir(), c.SecretKey)
 	if err != nil {
 		return err
