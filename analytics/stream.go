@@ -132,7 +132,6 @@ func (a *Analyzer) AnalyzeStream(ctx context.Context, in io.Reader, out io.Write
 			if errors.Is(err, io.EOF) {
 				break
 			}
-			line, _ := cr.FieldPos(0)
 			if err != nil {
 				var pe *csv.ParseError
 				if errors.As(err, &pe) {
@@ -143,6 +142,8 @@ func (a *Analyzer) AnalyzeStream(ctx context.Context, in io.Reader, out io.Write
 				readErr <- fmt.Errorf("reading input: %w", err)
 				return
 			}
+			// FieldPos is valid only for a record that parsed.
+			line, _ := cr.FieldPos(0)
 			rowNum++
 			if textCol >= len(rec) {
 				st.BadLines++
