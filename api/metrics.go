@@ -2,7 +2,6 @@ package api
 
 import (
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -169,7 +168,11 @@ func (s *Server) metricsHandler(c *fiber.Ctx) error {
 	fmt.Fprintf(&b, "# TYPE carevoice_submit_queue_capacity gauge\ncarevoice_submit_queue_capacity %d\n", ws.QueueCap)
 	fmt.Fprintf(&b, "# TYPE carevoice_submit_busy_total counter\ncarevoice_submit_busy_total %d\n", ws.Rejected)
 	fmt.Fprintf(&b, "# TYPE carevoice_submit_queued_total counter\ncarevoice_submit_queued_total %d\n", ws.Accepted)
-	_ = math.Inf
+	if d := s.dispatcher(); d != nil {
+		// Alerts dropped because their in-memory queue was full: delivery
+		// never blocks a submission, so this is where a backlog shows.
+		fmt.Fprintf(&b, "# TYPE carevoice_alerts_dropped_total counter\ncarevoice_alerts_dropped_total %d\n", d.Dropped())
+	}
 	c.Set(fiber.HeaderContentType, "text/plain; version=0.0.4")
 	return c.SendString(b.String())
 }
