@@ -54,6 +54,7 @@ commands:
   user add              create an account
   keys rotate|status    re-encrypt contact details under a new key
   retention             apply the retention of contact details and comments
+  dashbench             build a million responses and time the dashboards
   version               print versions
 Run "carevoice COMMAND -h" for a command's flags.`
 
