@@ -157,6 +157,11 @@ func (s *Server) apiSubmit(c *fiber.Ctx) error {
 	if err := decodeSubmission(c.Body(), &sub); err != nil {
 		return err
 	}
+	if sub.Lang == "" {
+		// A client that does not say which language the patient used gets
+		// the one the patient's device asks for, as the pages do.
+		sub.Lang = s.i18n.Negotiate("", c.Get(fiber.HeaderAcceptLanguage))
+	}
 	out, err := s.submit(c.UserContext(), principal(c), &sub)
 	if err != nil {
 		return err
