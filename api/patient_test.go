@@ -322,6 +322,13 @@ func TestKioskFlow(t *testing.T) {
 	if err := rawDB(t, path).QueryRow("SELECT device_id FROM responses WHERE id = ?", id).Scan(&device); err != nil || device != dev.ID {
 		t.Errorf("device_id = %q (%v), want %q", device, err, dev.ID)
 	}
+	var read struct {
+		DeviceID string `json:"device_id"`
+	}
+	e.Token("quality").Get("/api/v1/responses/"+id).Decode(t, &read)
+	if read.DeviceID != dev.ID {
+		t.Errorf("GET /responses/{id}: device_id = %q, want %q", read.DeviceID, dev.ID)
+	}
 	// Idle reset: the script sends the tablet here; the page is empty and says why.
 	want(t, e.Anon().Get(kpath+"?reset=1"), 200, "The form was cleared because nobody used it for a while.")
 

@@ -25,6 +25,7 @@ type StoredResponse struct {
 	SubmittedAt   time.Time
 	WantsContact  bool
 	HasContact    bool
+	DeviceID      string // the kiosk that took it, for kiosk responses
 	Answers       []StoredAnswer
 }
 
@@ -51,6 +52,7 @@ type ResponseJSON struct {
 	Lang             string       `json:"lang"`
 	SubmittedAt      string       `json:"submitted_at"`
 	ContactRequested bool         `json:"contact_requested"`
+	DeviceID         string       `json:"device_id,omitempty"`
 	Answers          []AnswerJSON `json:"answers"`
 }
 
@@ -73,7 +75,7 @@ type AnalysisJSON struct {
 func (r *StoredResponse) JSON(loc *time.Location) ResponseJSON {
 	out := ResponseJSON{ID: r.ID, Survey: r.Survey, SurveyVersion: r.SurveyVersion, Site: r.Site, Department: r.Department,
 		Provider: r.Provider, Channel: r.Channel, Lang: r.Lang, SubmittedAt: r.SubmittedAt.In(loc).Format(time.RFC3339),
-		ContactRequested: r.WantsContact, Answers: []AnswerJSON{}}
+		ContactRequested: r.WantsContact, DeviceID: r.DeviceID, Answers: []AnswerJSON{}}
 	for _, a := range r.Answers {
 		aj := AnswerJSON{Question: a.Question, Value: a.Value()}
 		if a.Analysis != nil {
@@ -106,9 +108,9 @@ func (s *Store) ResponseByID(ctx context.Context, id string) (*StoredResponse, e
 	var at int64
 	var wants int
 	err := s.rdb.QueryRowContext(ctx, `SELECT seq, id, survey, survey_version, site, department, provider, channel, lang,
-		submitted_at, wants_contact, EXISTS (SELECT 1 FROM contacts c WHERE c.response_seq = responses.seq)
+		submitted_at, wants_contact, EXISTS (SELECT 1 FROM contacts c WHERE c.response_seq = responses.seq), device_id
 		FROM responses WHERE id = $1`, id).Scan(&r.Seq, &r.ID, &r.Survey, &r.SurveyVersion, &r.Site, &r.Department,
-		&r.Provider, &r.Channel, &r.Lang, &at, &wants, &r.HasContact)
+		&r.Provider, &r.Channel, &r.Lang, &at, &wants, &r.HasContact, &r.DeviceID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
