@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -253,5 +252,3 @@ func (s *Server) apiGetResponse(c *fiber.Ctx) error {
 	s.store.Audit(c.UserContext(), principal(c).Actor(), "response.read", r.ID, map[string]int{"rows": 1})
 	return c.JSON(r.JSON(site.Location()))
 }
-
-var _ = json.Marshal

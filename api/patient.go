@@ -346,15 +346,6 @@ func (s *Server) kioskForm(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set("X-Robots-Tag", "noindex")
-	if c.Query("thanks") != "" {
-		// The kiosk script shows the thank-you page here after a submit
-		// it sent itself.
-		patientPage(c)
-		lang := s.lang(c)
-		p := s.page(c, lang, s.i18n.T(lang, "thanks.title"), thanksData{Again: t.again, ResetSeconds: 10, YouSaid: s.youSaid(c, t.site, lang)})
-		p.Kiosk = true
-		return s.render(c, fiber.StatusOK, "thanks", p)
-	}
 	var prev *formData
 	if c.Query("reset") != "" {
 		prev = &formData{ID: uuid.NewString(), Values: map[string][]string{}, Notice: s.i18n.T(s.lang(c), "kiosk.reset")}

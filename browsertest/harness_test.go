@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -260,15 +259,7 @@ func (a *app) invitation(surveySlug, site string, ttl time.Duration) string {
 // user creates a staff account and returns its password.
 func (a *app) user(email, role string, sites ...string) string {
 	a.t.Helper()
-	pw := "correct horse battery staple " + role
-	hash, err := secure.HashPasswordCost(pw, 4)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	if err := a.store.CreateUser(context.Background(), &storage.User{Email: email, PasswordHash: hash, Role: role, Sites: strings.Join(sites, ",")}); err != nil {
-		a.t.Fatal(err)
-	}
-	return pw
+	return storagetest.CreateUser(a.t, a.store, email, role, sites...)
 }
 
 // api calls the JSON API as an admin (a bearer token made for the test)

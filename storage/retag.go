@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -139,5 +138,3 @@ func (b *rollupBatch) moveComment(k rollupKey, oldSent string, oldThemes []analy
 	each(oldThemes, -1)
 	each(newThemes, 1)
 }
-
-var _ = sql.ErrNoRows

@@ -98,15 +98,7 @@ func (e *Env) Anon() *Client { return &Client{env: e} }
 // CreateUser makes an account and returns its password.
 func (e *Env) CreateUser(email, role string, sites ...string) string {
 	e.T.Helper()
-	pw := "correct horse battery staple " + role
-	hash, err := secure.HashPasswordCost(pw, 4)
-	if err != nil {
-		e.T.Fatal(err)
-	}
-	if err := e.Store.CreateUser(context.Background(), &storage.User{Email: email, PasswordHash: hash, Role: role, Sites: strings.Join(sites, ",")}); err != nil {
-		e.T.Fatal(err)
-	}
-	return pw
+	return storagetest.CreateUser(e.T, e.Store, email, role, sites...)
 }
 
 // Login creates (if needed) and signs in a user of role, returning a client

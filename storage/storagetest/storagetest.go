@@ -13,10 +13,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the driver gorm.io/driver/postgres uses
 
+	"github.com/carevoice/carevoice/secure"
 	"github.com/carevoice/carevoice/storage"
 )
 
@@ -88,4 +90,19 @@ func open(tb testing.TB, cfg storage.Config) *storage.Store {
 func Each(t *testing.T, f func(t *testing.T, s *storage.Store)) {
 	t.Run("sqlite", func(t *testing.T) { f(t, SQLite(t)) })
 	t.Run("postgres", func(t *testing.T) { f(t, Postgres(t)) })
+}
+
+// CreateUser makes a staff account with a cheap password hash (tests need
+// speed, not bcrypt's full cost) and returns its password.
+func CreateUser(tb testing.TB, st *storage.Store, email, role string, sites ...string) string {
+	tb.Helper()
+	pw := "correct horse battery staple " + role
+	hash, err := secure.HashPasswordCost(pw, 4)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := st.CreateUser(context.Background(), &storage.User{Email: email, PasswordHash: hash, Role: role, Sites: strings.Join(sites, ",")}); err != nil {
+		tb.Fatal(err)
+	}
+	return pw
 }
