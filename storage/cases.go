@@ -22,16 +22,18 @@ type NewCase struct {
 	ID int64
 }
 
+const insertCaseSQL = `INSERT INTO cases (response_seq, response_id, site, status, urgent, reasons,
+		opened_at, opened_month, due_at, updated_at) VALUES ($1, $2, $3, 'new', $4, $5, $6, $7, $8, $6) RETURNING id`
+
+// caseMonth is the month ('YYYY-MM') a case opened in, in the site's time zone.
+func caseMonth(r *NewResponse) string {
+	return r.LocalDay[:min(7, len(r.LocalDay))]
+}
+
 // insertCase runs inside the submission's transaction.
-func insertCase(ctx context.Context, tx *sql.Tx, seq int64, r *NewResponse) error {
-	month := r.LocalDay
-	if len(month) >= 7 {
-		month = month[:7]
-	}
+func (w *groupWriter) insertCase(ctx context.Context, tx *sql.Tx, seq int64, r *NewResponse) error {
 	now := ms(r.SubmittedAt)
-	err := tx.QueryRowContext(ctx, `INSERT INTO cases (response_seq, response_id, site, status, urgent, reasons,
-		opened_at, opened_month, due_at, updated_at) VALUES ($1, $2, $3, 'new', $4, $5, $6, $7, $8, $6) RETURNING id`,
-		seq, r.ID, r.Site, boolInt(r.Case.Urgent), r.Case.Reason, now, month, r.Case.DueAt).Scan(&r.Case.ID)
+	err := tx.StmtContext(ctx, w.insCase).QueryRowContext(ctx, seq, r.ID, r.Site, boolInt(r.Case.Urgent), r.Case.Reason, now, caseMonth(r), r.Case.DueAt).Scan(&r.Case.ID)
 	if err != nil {
 		return fmt.Errorf("storage: insert case: %w", err)
 	}

@@ -147,7 +147,7 @@ func (w *groupWriter) insertResponse(ctx context.Context, tx *sql.Tx, r *NewResp
 		}
 	}
 	if r.Case != nil {
-		if err := insertCase(ctx, tx, seq, r); err != nil {
+		if err := w.insertCase(ctx, tx, seq, r); err != nil {
 			return Receipt{}, err
 		}
 	}
@@ -313,6 +313,12 @@ func (m *multiInsert) close() {
 
 // exec inserts args (rows × cols values) in statements of at most multiRows rows.
 func (m *multiInsert) exec(ctx context.Context, tx *sql.Tx, args []any) error {
+	return m.query(ctx, tx, args, nil)
+}
+
+// query is exec for a statement with a RETURNING tail: scan sees each row
+// returned.
+func (m *multiInsert) query(ctx context.Context, tx *sql.Tx, args []any, scan func(*sql.Rows) error) error {
 	per := multiRows * m.cols
 	for len(args) > 0 {
 		part := args[:min(per, len(args))]
@@ -321,7 +327,26 @@ func (m *multiInsert) exec(ctx context.Context, tx *sql.Tx, args []any) error {
 		if err != nil {
 			return err
 		}
-		if _, err := st.ExecContext(ctx, part...); err != nil {
+		if scan == nil {
+			if _, err := st.ExecContext(ctx, part...); err != nil {
+				return err
+			}
+			continue
+		}
+		rows, err := st.QueryContext(ctx, part...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
 			return err
 		}
 	}
@@ -432,18 +457,34 @@ func (w *groupWriter) insertBatch(ctx context.Context, tx *sql.Tx, batch []*job)
 	if err := w.multiTheme.exec(ctx, tx, themes); err != nil {
 		return nil, fmt.Errorf("storage: insert themes: %w", err)
 	}
+	var contacts, cases []any
+	bySeq := map[int64]*NewResponse{}
 	for _, j := range created {
 		r := j.r
 		if r.Contact != nil {
-			if _, err := tx.StmtContext(ctx, w.insContact).ExecContext(ctx, j.rec.Seq, r.Contact, ms(r.SubmittedAt)); err != nil {
-				return nil, fmt.Errorf("storage: insert contact: %w", err)
-			}
+			contacts = append(contacts, j.rec.Seq, r.Contact, ms(r.SubmittedAt))
 		}
-		if r.Case != nil {
-			if err := insertCase(ctx, tx, j.rec.Seq, r); err != nil {
-				return nil, err
-			}
+		if c := r.Case; c != nil {
+			now := ms(r.SubmittedAt)
+			cases = append(cases, j.rec.Seq, r.ID, r.Site, "new", boolInt(c.Urgent), c.Reason, now, caseMonth(r), c.DueAt, now)
+			bySeq[j.rec.Seq] = r
 		}
+	}
+	if err := w.multiContact.exec(ctx, tx, contacts); err != nil {
+		return nil, fmt.Errorf("storage: insert contacts: %w", err)
+	}
+	err := w.multiCase.query(ctx, tx, cases, func(rows *sql.Rows) error {
+		var seq, id int64
+		if err := rows.Scan(&seq, &id); err != nil {
+			return err
+		}
+		if r := bySeq[seq]; r != nil {
+			r.Case.ID = id
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: insert cases: %w", err)
 	}
 	return created, nil
 }

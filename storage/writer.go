@@ -27,9 +27,11 @@ type groupWriter struct {
 	accepted atomic.Int64  // submissions queued
 	ckpt     *checkpointer // SQLite only (checkpoint.go)
 
-	insResp, insAnswer, insTheme, insContact, useInvite, delResp, lookupResp, upDaily, upTheme *sql.Stmt
+	insResp, insAnswer, insTheme, insContact, useInvite, delResp, lookupResp, upDaily, upTheme, insCase *sql.Stmt
 	// Multi-row inserts, prepared once per row count.
-	multiResp, multiAnswer, multiTheme *multiInsert
+	multiResp, multiAnswer, multiTheme, multiContact, multiCase *multiInsert
+	// The coarse rollups' upserts (stats_rollup.go), prepared between batches.
+	coarse stmtCache
 
 	// Observers for /metrics; set before the first submission.
 	OnBatch func(size int, commit time.Duration)
@@ -116,12 +118,13 @@ func (w *groupWriter) close() {
 	w.mu.Unlock()
 	<-w.done
 	w.ckpt.close()
-	for _, st := range []*sql.Stmt{w.insResp, w.insAnswer, w.insTheme, w.insContact, w.useInvite, w.delResp, w.lookupResp, w.upDaily, w.upTheme} {
+	w.coarse.close()
+	for _, st := range []*sql.Stmt{w.insResp, w.insAnswer, w.insTheme, w.insContact, w.useInvite, w.delResp, w.lookupResp, w.upDaily, w.upTheme, w.insCase} {
 		if st != nil {
 			st.Close()
 		}
 	}
-	for _, m := range []*multiInsert{w.multiResp, w.multiAnswer, w.multiTheme} {
+	for _, m := range w.multis() {
 		m.close()
 	}
 }
@@ -152,6 +155,7 @@ func (w *groupWriter) prepare() error {
 	w.lookupResp = p(`SELECT seq, fingerprint, submitted_at FROM responses WHERE id = $1`)
 	w.upDaily = p(upsertDaily)
 	w.upTheme = p(upsertTheme)
+	w.insCase = p(insertCaseSQL)
 	if err != nil {
 		return fmt.Errorf("storage: prepare writer statements: %w", err)
 	}
@@ -161,16 +165,23 @@ func (w *groupWriter) prepare() error {
 	w.multiAnswer = newMultiInsert(db, `INSERT INTO answers (response_seq, question, position, qtype, intent, value_num, value_text,
 		value_choices, sentiment, score, themes, analyzer_version) VALUES `, 12, ``)
 	w.multiTheme = newMultiInsert(db, `INSERT INTO comment_themes (response_seq, question, theme, polarity) VALUES `, 4, ``)
+	w.multiContact = newMultiInsert(db, `INSERT INTO contacts (response_seq, sealed, created_at) VALUES `, 3, ``)
+	w.multiCase = newMultiInsert(db, `INSERT INTO cases (response_seq, response_id, site, status, urgent, reasons,
+		opened_at, opened_month, due_at, updated_at) VALUES `, 10, ` RETURNING response_seq, id`)
 	// Every row count, now: inside a batch's transaction SQLite's single
 	// write connection is busy, and preparing would wait for it forever.
 	for n := 1; n <= multiRows; n++ {
-		for _, m := range []*multiInsert{w.multiResp, w.multiAnswer, w.multiTheme} {
+		for _, m := range w.multis() {
 			if err := m.prepare(context.Background(), n); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+func (w *groupWriter) multis() []*multiInsert {
+	return []*multiInsert{w.multiResp, w.multiAnswer, w.multiTheme, w.multiContact, w.multiCase}
 }
 
 func (w *groupWriter) run() {
@@ -204,6 +215,7 @@ func (w *groupWriter) run() {
 			continue
 		}
 		w.commit(batch)
+		w.coarse.fill(w.s.wdb)
 		w.ckpt.between(w.s)
 	}
 }
@@ -421,7 +433,7 @@ const upsertTheme = `INSERT INTO rollup_themes (day, site, department, provider,
 
 // flush writes the sums with tx (for callers outside the group writer).
 func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
-	return b.write(ctx, tx,
+	return b.write(ctx, tx, nil,
 		func(args ...any) error { _, err := tx.ExecContext(ctx, upsertDaily, args...); return err },
 		func(args ...any) error { _, err := tx.ExecContext(ctx, upsertTheme, args...); return err })
 }
@@ -429,12 +441,16 @@ func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
 // flushRollup writes the sums with the writer's prepared statements.
 func (w *groupWriter) flushRollup(ctx context.Context, tx *sql.Tx, b *rollupBatch) error {
 	daily, theme := tx.StmtContext(ctx, w.upDaily), tx.StmtContext(ctx, w.upTheme)
-	return b.write(ctx, tx,
+	coarse, done := w.coarse.exec(ctx, tx)
+	defer done()
+	return b.write(ctx, tx, coarse,
 		func(args ...any) error { _, err := daily.ExecContext(ctx, args...); return err },
 		func(args ...any) error { _, err := theme.ExecContext(ctx, args...); return err })
 }
 
-func (b *rollupBatch) write(ctx context.Context, tx *sql.Tx, daily, theme func(args ...any) error) error {
+// write writes the fine rollups with daily and theme, then the coarse ones
+// with coarse (or, when it is nil, statements prepared for this call).
+func (b *rollupBatch) write(ctx context.Context, tx *sql.Tx, coarse func(q string, args ...any) error, daily, theme func(args ...any) error) error {
 	keys := make([]rollupKey, 0, len(b.daily))
 	for k := range b.daily {
 		keys = append(keys, k)
@@ -467,5 +483,78 @@ func (b *rollupBatch) write(ctx context.Context, tx *sql.Tx, daily, theme func(a
 			return fmt.Errorf("storage: update theme rollup: %w", err)
 		}
 	}
-	return b.flushSites(ctx, tx) // stats_rollup.go: site-level rollups for the dashboards
+	if coarse == nil {
+		return b.flushSites(ctx, tx) // stats_rollup.go: site-level rollups for the dashboards
+	}
+	return b.coarseUpserts(coarse)
+}
+
+// stmtCache keeps statements prepared on SQLite's single write connection.
+// They can only be prepared outside a transaction (inside one, the
+// connection is the transaction's), so a statement first met inside a batch
+// is prepared on that transaction for the batch and noted; fill prepares the
+// noted ones between batches. Preparing the coarse upserts anew for every
+// batch cost ~6 % of the server's CPU under load.
+type stmtCache struct {
+	mu   sync.Mutex
+	m    map[string]*sql.Stmt
+	want map[string]bool
+}
+
+// exec returns an exec function for coarseUpserts that runs in tx.
+func (c *stmtCache) exec(ctx context.Context, tx *sql.Tx) (exec func(q string, args ...any) error, done func()) {
+	var local []*sql.Stmt
+	return func(q string, args ...any) error {
+			c.mu.Lock()
+			st := c.m[q]
+			if st == nil {
+				if c.want == nil {
+					c.want = map[string]bool{}
+				}
+				c.want[q] = true
+			}
+			c.mu.Unlock()
+			if st != nil {
+				st = tx.StmtContext(ctx, st)
+			} else {
+				var err error
+				if st, err = tx.PrepareContext(ctx, q); err != nil {
+					return err
+				}
+				local = append(local, st)
+			}
+			_, err := st.ExecContext(ctx, args...)
+			return err
+		}, func() {
+			for _, st := range local {
+				st.Close()
+			}
+		}
+}
+
+// fill prepares, outside any transaction, the statements noted by exec.
+// A failure is not an error: the next batch prepares on its transaction.
+func (c *stmtCache) fill(db *sql.DB) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q := range c.want {
+		st, err := db.Prepare(q)
+		if err != nil {
+			continue
+		}
+		if c.m == nil {
+			c.m = map[string]*sql.Stmt{}
+		}
+		c.m[q] = st
+		delete(c.want, q)
+	}
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.m {
+		st.Close()
+	}
+	c.m = nil
 }

@@ -241,3 +241,54 @@ func waitWriter(t *testing.T, s *storage.Store, accepted int64, depth int) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestBatchCaseIDs submits many responses that open cases at once, so that
+// they share batches (one multi-row insert of cases), and checks that the
+// id each submission is given is the id of its own case, with its contact.
+func TestBatchCaseIDs(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		const n = 40
+		rs := make([]*storage.NewResponse, n)
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := range rs {
+			r := newResponse(fmt.Sprintf("6f1c1d0e-7777-4a4a-9b9b-%012d", i), 5, fmt.Sprintf("case %d", i))
+			r.Case = &storage.NewCase{Reason: fmt.Sprintf("reason-%d", i), DueAt: int64(1000 + i)}
+			if i%3 == 0 {
+				r.Contact, r.WantsContact = []byte(fmt.Sprintf("sealed-%d", i)), true
+			}
+			rs[i] = r
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := s.SubmitResponse(ctx, r); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		seen := map[int64]bool{}
+		for i, r := range rs {
+			if r.Case.ID == 0 || seen[r.Case.ID] {
+				t.Fatalf("response %d: case id %d (zero or given twice)", i, r.Case.ID)
+			}
+			seen[r.Case.ID] = true
+			c, err := s.CaseByID(ctx, r.Case.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.ResponseID != r.ID || c.Reason() != r.Case.Reason || c.DueAt.UnixMilli() != r.Case.DueAt {
+				t.Fatalf("response %d got case %+v", i, c)
+			}
+			sealed, _, err := s.CaseContact(ctx, r.Case.ID)
+			if i%3 == 0 && (err != nil || string(sealed) != fmt.Sprintf("sealed-%d", i)) {
+				t.Fatalf("response %d: contact %q, %v", i, sealed, err)
+			}
+		}
+	})
+}

@@ -1,0 +1,201 @@
+-- Submission throughput (issue 6). Every submission writes its comments'
+-- themes and, per batch, a few hundred rollup counters; on SQLite each of
+-- those tables was a rowid table plus the index of its primary key, so an
+-- upsert walked and dirtied two B-trees and every commit wrote both to the
+-- WAL. Rebuilt WITHOUT ROWID, the primary key is the table: one B-tree. The
+-- rows are small (a key and counters), which is what WITHOUT ROWID suits.
+-- PostgreSQL keeps heap tables; nothing changes there but the two indexes.
+--
+-- answers_analyzer and comment_themes_theme were written for every comment
+-- and read by nothing: retag walks answers by primary key, and the comment
+-- explorer tests themes with an EXISTS on comment_themes' primary key.
+
+DROP INDEX answers_analyzer;
+DROP INDEX comment_themes_theme;
+
+--sqlite: CREATE TABLE comment_themes_new (
+--sqlite:     response_seq BIGINT NOT NULL REFERENCES responses(seq) ON DELETE CASCADE,
+--sqlite:     question     TEXT NOT NULL,
+--sqlite:     theme        TEXT NOT NULL,
+--sqlite:     polarity     TEXT NOT NULL,
+--sqlite:     PRIMARY KEY (response_seq, question, theme)
+--sqlite: ) WITHOUT ROWID;
+--sqlite: INSERT INTO comment_themes_new SELECT * FROM comment_themes;
+--sqlite: DROP TABLE comment_themes;
+--sqlite: ALTER TABLE comment_themes_new RENAME TO comment_themes;
+
+--sqlite: CREATE TABLE rollup_daily_new (
+--sqlite:     day         TEXT NOT NULL,
+--sqlite:     site        TEXT NOT NULL,
+--sqlite:     department  TEXT NOT NULL,
+--sqlite:     provider    TEXT NOT NULL,
+--sqlite:     survey      TEXT NOT NULL,
+--sqlite:     channel     TEXT NOT NULL,
+--sqlite:     responses   BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_0       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_1       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_2       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_3       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_4       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_5       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     nps_promoters  BIGINT NOT NULL DEFAULT 0,
+--sqlite:     nps_passives   BIGINT NOT NULL DEFAULT 0,
+--sqlite:     nps_detractors BIGINT NOT NULL DEFAULT 0,
+--sqlite:     comments    BIGINT NOT NULL DEFAULT 0,
+--sqlite:     positive    BIGINT NOT NULL DEFAULT 0,
+--sqlite:     neutral     BIGINT NOT NULL DEFAULT 0,
+--sqlite:     negative    BIGINT NOT NULL DEFAULT 0,
+--sqlite:     mixed       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     PRIMARY KEY (day, site, department, provider, survey, channel)
+--sqlite: ) WITHOUT ROWID;
+--sqlite: INSERT INTO rollup_daily_new SELECT * FROM rollup_daily;
+--sqlite: DROP TABLE rollup_daily;
+--sqlite: ALTER TABLE rollup_daily_new RENAME TO rollup_daily;
+--sqlite: CREATE INDEX rollup_daily_dept ON rollup_daily (department, day);
+
+--sqlite: CREATE TABLE rollup_themes_new (
+--sqlite:     day         TEXT NOT NULL,
+--sqlite:     site        TEXT NOT NULL,
+--sqlite:     department  TEXT NOT NULL,
+--sqlite:     provider    TEXT NOT NULL,
+--sqlite:     survey      TEXT NOT NULL,
+--sqlite:     channel     TEXT NOT NULL,
+--sqlite:     theme       TEXT NOT NULL,
+--sqlite:     polarity    TEXT NOT NULL,
+--sqlite:     n           BIGINT NOT NULL DEFAULT 0,
+--sqlite:     PRIMARY KEY (day, site, department, provider, survey, channel, theme, polarity)
+--sqlite: ) WITHOUT ROWID;
+--sqlite: INSERT INTO rollup_themes_new SELECT * FROM rollup_themes;
+--sqlite: DROP TABLE rollup_themes;
+--sqlite: ALTER TABLE rollup_themes_new RENAME TO rollup_themes;
+--sqlite: CREATE INDEX rollup_themes_dept ON rollup_themes (department, day);
+
+--sqlite: CREATE TABLE rollup_site_daily_new (
+--sqlite:     day         TEXT NOT NULL,
+--sqlite:     site        TEXT NOT NULL,
+--sqlite:     responses   BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_0       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_1       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_2       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_3       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_4       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_5       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     nps_promoters  BIGINT NOT NULL DEFAULT 0,
+--sqlite:     nps_passives   BIGINT NOT NULL DEFAULT 0,
+--sqlite:     nps_detractors BIGINT NOT NULL DEFAULT 0,
+--sqlite:     comments    BIGINT NOT NULL DEFAULT 0,
+--sqlite:     positive    BIGINT NOT NULL DEFAULT 0,
+--sqlite:     neutral     BIGINT NOT NULL DEFAULT 0,
+--sqlite:     negative    BIGINT NOT NULL DEFAULT 0,
+--sqlite:     mixed       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     PRIMARY KEY (day, site)
+--sqlite: ) WITHOUT ROWID;
+--sqlite: INSERT INTO rollup_site_daily_new SELECT * FROM rollup_site_daily;
+--sqlite: DROP TABLE rollup_site_daily;
+--sqlite: ALTER TABLE rollup_site_daily_new RENAME TO rollup_site_daily;
+
+--sqlite: CREATE TABLE rollup_site_themes_new (
+--sqlite:     day      TEXT NOT NULL,
+--sqlite:     site     TEXT NOT NULL,
+--sqlite:     theme    TEXT NOT NULL,
+--sqlite:     polarity TEXT NOT NULL,
+--sqlite:     n        BIGINT NOT NULL DEFAULT 0,
+--sqlite:     PRIMARY KEY (day, site, theme, polarity)
+--sqlite: ) WITHOUT ROWID;
+--sqlite: INSERT INTO rollup_site_themes_new SELECT * FROM rollup_site_themes;
+--sqlite: DROP TABLE rollup_site_themes;
+--sqlite: ALTER TABLE rollup_site_themes_new RENAME TO rollup_site_themes;
+
+--sqlite: CREATE TABLE rollup_dept_daily_new (
+--sqlite:     department  TEXT NOT NULL,
+--sqlite:     day         TEXT NOT NULL,
+--sqlite:     site        TEXT NOT NULL,
+--sqlite:     responses   BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_0       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_1       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_2       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_3       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_4       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_5       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     nps_promoters  BIGINT NOT NULL DEFAULT 0,
+--sqlite:     nps_passives   BIGINT NOT NULL DEFAULT 0,
+--sqlite:     nps_detractors BIGINT NOT NULL DEFAULT 0,
+--sqlite:     comments    BIGINT NOT NULL DEFAULT 0,
+--sqlite:     positive    BIGINT NOT NULL DEFAULT 0,
+--sqlite:     neutral     BIGINT NOT NULL DEFAULT 0,
+--sqlite:     negative    BIGINT NOT NULL DEFAULT 0,
+--sqlite:     mixed       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     PRIMARY KEY (department, day, site)
+--sqlite: ) WITHOUT ROWID;
+--sqlite: INSERT INTO rollup_dept_daily_new SELECT * FROM rollup_dept_daily;
+--sqlite: DROP TABLE rollup_dept_daily;
+--sqlite: ALTER TABLE rollup_dept_daily_new RENAME TO rollup_dept_daily;
+
+--sqlite: CREATE TABLE rollup_dept_themes_new (
+--sqlite:     department TEXT NOT NULL,
+--sqlite:     day        TEXT NOT NULL,
+--sqlite:     site       TEXT NOT NULL,
+--sqlite:     theme      TEXT NOT NULL,
+--sqlite:     polarity   TEXT NOT NULL,
+--sqlite:     n          BIGINT NOT NULL DEFAULT 0,
+--sqlite:     PRIMARY KEY (department, day, site, theme, polarity)
+--sqlite: ) WITHOUT ROWID;
+--sqlite: INSERT INTO rollup_dept_themes_new SELECT * FROM rollup_dept_themes;
+--sqlite: DROP TABLE rollup_dept_themes;
+--sqlite: ALTER TABLE rollup_dept_themes_new RENAME TO rollup_dept_themes;
+
+--sqlite: CREATE TABLE rollup_site_themes_month_new (
+--sqlite:     month    TEXT NOT NULL,
+--sqlite:     site     TEXT NOT NULL,
+--sqlite:     theme    TEXT NOT NULL,
+--sqlite:     polarity TEXT NOT NULL,
+--sqlite:     n        BIGINT NOT NULL DEFAULT 0,
+--sqlite:     PRIMARY KEY (month, site, theme, polarity)
+--sqlite: ) WITHOUT ROWID;
+--sqlite: INSERT INTO rollup_site_themes_month_new SELECT * FROM rollup_site_themes_month;
+--sqlite: DROP TABLE rollup_site_themes_month;
+--sqlite: ALTER TABLE rollup_site_themes_month_new RENAME TO rollup_site_themes_month;
+
+--sqlite: CREATE TABLE rollup_daily_month_new (
+--sqlite:     month       TEXT NOT NULL,
+--sqlite:     site        TEXT NOT NULL,
+--sqlite:     department  TEXT NOT NULL,
+--sqlite:     provider    TEXT NOT NULL,
+--sqlite:     survey      TEXT NOT NULL,
+--sqlite:     channel     TEXT NOT NULL,
+--sqlite:     responses   BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_0       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_1       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_2       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_3       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_4       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     fft_5       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     nps_promoters  BIGINT NOT NULL DEFAULT 0,
+--sqlite:     nps_passives   BIGINT NOT NULL DEFAULT 0,
+--sqlite:     nps_detractors BIGINT NOT NULL DEFAULT 0,
+--sqlite:     comments    BIGINT NOT NULL DEFAULT 0,
+--sqlite:     positive    BIGINT NOT NULL DEFAULT 0,
+--sqlite:     neutral     BIGINT NOT NULL DEFAULT 0,
+--sqlite:     negative    BIGINT NOT NULL DEFAULT 0,
+--sqlite:     mixed       BIGINT NOT NULL DEFAULT 0,
+--sqlite:     PRIMARY KEY (month, site, department, provider, survey, channel)
+--sqlite: ) WITHOUT ROWID;
+--sqlite: INSERT INTO rollup_daily_month_new SELECT * FROM rollup_daily_month;
+--sqlite: DROP TABLE rollup_daily_month;
+--sqlite: ALTER TABLE rollup_daily_month_new RENAME TO rollup_daily_month;
+
+--sqlite: CREATE TABLE rollup_themes_month_new (
+--sqlite:     month       TEXT NOT NULL,
+--sqlite:     site        TEXT NOT NULL,
+--sqlite:     department  TEXT NOT NULL,
+--sqlite:     provider    TEXT NOT NULL,
+--sqlite:     survey      TEXT NOT NULL,
+--sqlite:     channel     TEXT NOT NULL,
+--sqlite:     theme       TEXT NOT NULL,
+--sqlite:     polarity    TEXT NOT NULL,
+--sqlite:     n           BIGINT NOT NULL DEFAULT 0,
+--sqlite:     PRIMARY KEY (month, site, department, provider, survey, channel, theme, polarity)
+--sqlite: ) WITHOUT ROWID;
+--sqlite: INSERT INTO rollup_themes_month_new SELECT * FROM rollup_themes_month;
+--sqlite: DROP TABLE rollup_themes_month;
+--sqlite: ALTER TABLE rollup_themes_month_new RENAME TO rollup_themes_month;
