@@ -3,6 +3,7 @@ package cases
 import (
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // Urgent categories: a comment that suggests a risk to a patient opens an
@@ -146,8 +147,26 @@ func (p urgentPattern) hits(t string) bool {
 // and line breaks, so that patterns need only one spelling.
 func normalise(s string) string {
 	s = strings.ToLower(s)
-	s = strings.NewReplacer("’", "'", "‘", "'", "`", "'").Replace(s)
-	return strings.Join(strings.Fields(s), " ")
+	// One pass with one allocation: this runs on every comment of every
+	// submission.
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+			continue
+		case r == '’' || r == '‘' || r == '`':
+			r = '\''
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func contains(list []string, v string) bool {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -50,5 +51,23 @@ func BenchmarkUrgentCategoriesNoPrecheck(b *testing.B) {
 	text := normalise("The nurse was lovely but we waited over two hours and nobody explained what was happening with my mother's tests.")
 	for b.Loop() {
 		urgentCategories(text, false)
+	}
+}
+
+// TestNormalise: the one-pass normalise gives what lower-casing, replacing
+// curly quotes and backticks and folding white space give done one by one.
+func TestNormalise(t *testing.T) {
+	plain := func(s string) string {
+		s = strings.ToLower(s)
+		s = strings.NewReplacer("’", "'", "‘", "'", "`", "'").Replace(s)
+		return strings.Join(strings.Fields(s), " ")
+	}
+	for _, in := range []string{
+		"", "   ", "I Want  To\tKILL\r\nmyself ", "  don’t ‘leave’ me `here`  ", "ÉL SE CAYÓ\u00a0EN EL BAÑO",
+		"bad \xff utf8 \xc3", "\u2003em\u2003space\u3000", "one", "a\n\n\nb",
+	} {
+		if got, want := normalise(in), plain(in); got != want {
+			t.Errorf("normalise(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -237,9 +237,16 @@ func (w *groupWriter) finish(batch []*job, err error) {
 func (w *groupWriter) commit(batch []*job) {
 	start := time.Now()
 	// The batch runs on its own context: a client that hangs up must not
-	// abort the other patients' answers committed with it.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	// abort the other patients' answers committed with it. PostgreSQL gets a
+	// deadline against a connection that hangs. SQLite is a local file whose
+	// lock waits end with its busy timeout, and go-sqlite3 runs every
+	// statement on a new goroutine when the context can be cancelled.
+	ctx := context.Background()
+	if w.s.dialect != "sqlite" {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+	}
 	err := w.commitFast(ctx, batch)
 	if errors.Is(err, errRedo) {
 		err = w.commitCareful(ctx, batch)
