@@ -45,6 +45,9 @@ type Config struct {
 	Logger      *slog.Logger
 	// BatchMax bounds one group commit; QueueMax bounds waiting submissions.
 	BatchMax, QueueMax int
+	// CommitDelay is how long a busy group writer may wait to fill a batch
+	// (writer.go, linger); zero never waits.
+	CommitDelay time.Duration
 }
 
 // Store is the database of one CareVoice instance.
@@ -109,7 +112,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.closeDBs()
 		return nil, err
 	}
-	s.writer = newGroupWriter(s, cfg.BatchMax, cfg.QueueMax)
+	s.writer = newGroupWriter(s, cfg.BatchMax, cfg.QueueMax, cfg.CommitDelay)
 	return s, nil
 }
 

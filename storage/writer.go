@@ -23,6 +23,9 @@ type groupWriter struct {
 	closed bool
 	done   chan struct{}
 
+	delay     time.Duration // linger: how long a busy writer waits to fill a batch
+	lastBatch int           // size of the last batch (the writer goroutine's own)
+
 	rejected atomic.Int64  // submissions refused with ErrBusy
 	accepted atomic.Int64  // submissions queued
 	ckpt     *checkpointer // SQLite only (checkpoint.go)
@@ -45,14 +48,14 @@ type job struct {
 	done chan struct{}
 }
 
-func newGroupWriter(s *Store, batchMax, queueMax int) *groupWriter {
+func newGroupWriter(s *Store, batchMax, queueMax int, delay time.Duration) *groupWriter {
 	if batchMax <= 0 {
 		batchMax = 512
 	}
 	if queueMax <= 0 {
 		queueMax = 8192
 	}
-	w := &groupWriter{s: s, ch: make(chan *job, queueMax), batchMax: batchMax, done: make(chan struct{})}
+	w := &groupWriter{s: s, ch: make(chan *job, queueMax), batchMax: batchMax, done: make(chan struct{}), delay: delay}
 	if s.dialect == "sqlite" {
 		w.ckpt = s.startCheckpointer(250 * time.Millisecond)
 	}
@@ -205,6 +208,7 @@ func (w *groupWriter) run() {
 				break drain
 			}
 		}
+		batch = w.linger(batch)
 		if perr != nil {
 			// Statements failed to prepare (e.g. the database vanished at
 			// start); try again for this batch.
@@ -219,6 +223,46 @@ func (w *groupWriter) run() {
 		w.ckpt.between(w.s)
 	}
 }
+
+// linger lets a busy writer (the last batch was large) wait a little for
+// more submissions, as PostgreSQL's commit_delay does: under load, patients
+// whose answers were just acknowledged send the next ones within a
+// millisecond or two, and a larger batch pays every fixed cost of a commit
+// (rollup upserts, WAL frames of shared pages, the fsync) once for more
+// submissions, which raises the rate when every core is busy. It waits
+// while submissions keep arriving, at most w.delay in all and a quarter of
+// it after the last one; with light traffic nothing waits.
+func (w *groupWriter) linger(batch []*job) []*job {
+	busy := w.lastBatch >= lingerFrom
+	defer func() { w.lastBatch = len(batch) }()
+	if w.delay <= 0 || !busy || len(batch) >= w.batchMax {
+		return batch
+	}
+	deadline := time.Now().Add(w.delay)
+	gap := w.delay / 4
+	t := time.NewTimer(gap)
+	defer t.Stop()
+	for len(batch) < w.batchMax {
+		select {
+		case j, ok := <-w.ch:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, j)
+			wait := min(gap, time.Until(deadline))
+			if wait <= 0 {
+				return batch
+			}
+			t.Reset(wait)
+		case <-t.C:
+			return batch
+		}
+	}
+	return batch
+}
+
+// lingerFrom is the batch size from which the writer counts as busy.
+const lingerFrom = 8
 
 func (w *groupWriter) finish(batch []*job, err error) {
 	for _, j := range batch {

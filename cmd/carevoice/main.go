@@ -113,6 +113,7 @@ type config struct {
 	LocalesDir  string
 	TLSCert     string
 	TLSKey      string
+	CommitDelay time.Duration
 }
 
 func envOr(k, def string) string {
@@ -134,6 +135,7 @@ func dbFlags(fs *flag.FlagSet) *config {
 	c.BaseURL = os.Getenv("CAREVOICE_BASE_URL")
 	c.LocalesDir = os.Getenv("CAREVOICE_LOCALES")
 	c.MinCell = 10
+	c.CommitDelay = 2 * time.Millisecond
 	return c
 }
 
@@ -155,6 +157,13 @@ func (c *config) validate() error {
 		}
 		c.KioskIdle = d
 	}
+	if v := os.Getenv("CAREVOICE_COMMIT_DELAY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > time.Second {
+			return fmt.Errorf("CAREVOICE_COMMIT_DELAY must be a duration such as 2ms (0 turns it off), not %q", v)
+		}
+		c.CommitDelay = d
+	}
 	return nil
 }
 
@@ -167,7 +176,7 @@ func newLogger() *slog.Logger {
 
 // openStore opens and seeds the database.
 func openStore(ctx context.Context, c *config, log *slog.Logger) (*storage.Store, error) {
-	st, err := storage.Open(ctx, storage.Config{SQLitePath: c.DB, DatabaseURL: c.DatabaseURL, Logger: log})
+	st, err := storage.Open(ctx, storage.Config{SQLitePath: c.DB, DatabaseURL: c.DatabaseURL, Logger: log, CommitDelay: c.CommitDelay})
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the driver gorm.io/driver/postgres uses
 
@@ -24,6 +25,10 @@ import (
 
 // EnvPostgres names the variable that points tests at a PostgreSQL server.
 const EnvPostgres = "CAREVOICE_TEST_POSTGRES"
+
+// CommitDelay is the group writer's linger in test stores: serve's default,
+// so that tests send their concurrent submissions down the same path.
+const CommitDelay = 2 * time.Millisecond
 
 // Quiet is a logger for tests.
 var Quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -75,6 +80,7 @@ func Postgres(tb testing.TB) *storage.Store {
 
 func open(tb testing.TB, cfg storage.Config) *storage.Store {
 	tb.Helper()
+	cfg.CommitDelay = CommitDelay
 	s, err := storage.Open(context.Background(), cfg)
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
