@@ -13,7 +13,6 @@ package export
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -109,9 +108,7 @@ func Write(ctx context.Context, st *storage.Store, w io.Writer, o Options) (Resu
 			return Result{}, fmt.Errorf("export: write: %w", err)
 		}
 	}
-	cw := csv.NewWriter(bw)
-	cw.UseCRLF = true
-	e := &exporter{o: o, cw: cw, bw: bw, zones: zones}
+	e := &exporter{o: o, cw: &recordWriter{bw}, bw: bw, zones: zones}
 	if o.Format == FormatComments {
 		err = e.comments(ctx, st)
 	} else {
@@ -125,7 +122,7 @@ func Write(ctx context.Context, st *storage.Store, w io.Writer, o Options) (Resu
 
 type exporter struct {
 	o     Options
-	cw    *csv.Writer
+	cw    *recordWriter
 	bw    *bufio.Writer
 	zones map[string]*time.Location
 	res   Result
@@ -133,10 +130,6 @@ type exporter struct {
 }
 
 func (e *exporter) flush() error {
-	e.cw.Flush()
-	if err := e.cw.Error(); err != nil {
-		return fmt.Errorf("export: write: %w", err)
-	}
 	if err := e.bw.Flush(); err != nil {
 		return fmt.Errorf("export: write: %w", err)
 	}
@@ -478,9 +471,7 @@ func WriteAudit(ctx context.Context, st *storage.Store, w io.Writer, q storage.A
 	if bom {
 		bw.WriteString(BOM)
 	}
-	cw := csv.NewWriter(bw)
-	cw.UseCRLF = true
-	e := &exporter{cw: cw, bw: bw}
+	e := &exporter{cw: &recordWriter{bw}, bw: bw}
 	if err := e.write(auditHead); err != nil {
 		return 0, err
 	}
