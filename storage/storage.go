@@ -133,7 +133,10 @@ func (s *Store) openSQLite(cfg Config, gcfg *gorm.Config) error {
 		return fmt.Errorf("storage: create database file: %w", err)
 	}
 	f.Close()
-	common := "_foreign_keys=on&_busy_timeout=10000&_journal_mode=WAL&_synchronous=FULL"
+	// _mutex=no: database/sql never lets two goroutines use one connection
+	// at once, so SQLite's per-connection mutex only cost time (~2 % of the
+	// group writer's instructions, callgrind).
+	common := "_foreign_keys=on&_busy_timeout=10000&_journal_mode=WAL&_synchronous=FULL&_mutex=no"
 	u := "file:" + (&url.URL{Path: path}).EscapedPath()
 	// The writer's page cache (64 MiB) holds the hot part of the responses
 	// id index at a million rows, where random UUIDs touch a new page for
