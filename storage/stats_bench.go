@@ -150,8 +150,8 @@ func (s *Store) benchLoadPostgres(ctx context.Context, rs []*NewResponse) error 
 	return nil
 }
 
-// pgxBatch queues every rollup upsert of b (fine, site- and
-// department-level, in the writer's order) for one pipelined round trip.
+// pgxBatch queues every rollup upsert of b (fine, site-, department-level,
+// monthly and per-dimension, in the writer's order) for one pipelined round trip.
 func (b *rollupBatch) pgxBatch() *pgx.Batch {
 	pb := &pgx.Batch{}
 	keys := make([]rollupKey, 0, len(b.daily))
@@ -187,7 +187,7 @@ func (s *Store) BenchAnalyze(ctx context.Context) error {
 	if s.dialect != "postgres" {
 		return nil
 	}
-	if _, err := s.wdb.ExecContext(ctx, "VACUUM ANALYZE responses, answers, comment_themes, rollup_daily, rollup_themes, rollup_site_daily, rollup_site_themes, rollup_dept_daily, rollup_dept_themes, rollup_daily_month, rollup_themes_month, rollup_site_themes_month"); err != nil {
+	if _, err := s.wdb.ExecContext(ctx, "VACUUM ANALYZE responses, answers, comment_themes, rollup_daily, rollup_themes, rollup_site_daily, rollup_site_themes, rollup_dept_daily, rollup_dept_themes, rollup_daily_month, rollup_themes_month, rollup_site_themes_month, rollup_dim_daily, rollup_dim_themes"); err != nil {
 		return fmt.Errorf("storage: vacuum analyze: %w", err)
 	}
 	return nil

@@ -15,8 +15,9 @@ import (
 
 // TestBenchLoadMatchesRaw checks the dashbench loader (COPY and pipelined
 // upserts on PostgreSQL): after loading in several chunks, whose rollup keys
-// overlap, the rollups (daily, site, department and monthly) equal direct
-// counts over the raw responses and every comment is stored.
+// overlap, the rollups (daily, site, department, monthly and per
+// dimension) equal direct counts over the raw responses and every comment
+// is stored.
 func TestBenchLoadMatchesRaw(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
 		ctx := context.Background()
@@ -50,6 +51,8 @@ func TestBenchLoadMatchesRaw(t *testing.T) {
 			{Filter: storage.StatsFilter{From: days(125), To: days(-1)}, CurrentFrom: days(55), PreviousTo: days(70), Bucket: stats.Month, BySite: true},
 			{Filter: storage.StatsFilter{From: days(125), To: days(-1), Survey: "fft", Channel: "kiosk"}, CurrentFrom: days(55), PreviousTo: days(70)},
 			{Filter: storage.StatsFilter{From: days(50), To: days(0), Sites: []string{"west"}, Survey: "fft"}, Bucket: stats.Day},
+			{Filter: storage.StatsFilter{From: days(125), To: days(-1), Provider: "p1"}, CurrentFrom: days(55), PreviousTo: days(70), Bucket: stats.Week, BySite: true},
+			{Filter: storage.StatsFilter{From: days(125), To: days(-1), Channel: "kiosk"}, CurrentFrom: days(55), PreviousTo: days(70)},
 		} {
 			t.Run(fmt.Sprint("query", i), func(t *testing.T) {
 				gotC, err := s.StatsCounts(ctx, q)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -12,52 +13,68 @@ import (
 // provider, survey and channel apart (~50 rows per site and day, ~1,000
 // theme rows), so a query that filters on none of those reads the
 // site-level tables (migration 0002), one that filters on the department
-// alone the department-level tables, and whole months come from the
+// alone the department-level tables, one that filters on a provider, a
+// survey or a channel alone, or on a survey and a channel, the
+// per-dimension tables (migration 0008), and whole months come from the
 // monthly tables (migration 0007; see StatsQuery.tables and Store.source).
 // All are written in the same transaction as the fine rollups.
 
-// upsertCounts returns the upsert of one row of a daily-counts table keyed
-// by keyCols, whose values come first in the argument list.
-func upsertCounts(table string, keyCols ...string) string {
-	cols := []string{"responses", "fft_0", "fft_1", "fft_2", "fft_3", "fft_4", "fft_5",
-		"nps_promoters", "nps_passives", "nps_detractors", "comments", "positive", "neutral", "negative", "mixed"}
-	all := append(append([]string{}, keyCols...), cols...)
-	q := "INSERT INTO " + table + " (" + strings.Join(all, ", ") + ") VALUES ("
-	for i := range all {
-		if i > 0 {
-			q += ", "
-		}
-		q += fmt.Sprintf("$%d", i+1)
-	}
-	q += ") ON CONFLICT (" + strings.Join(keyCols, ", ") + ") DO UPDATE SET "
-	for i, c := range cols {
-		if i > 0 {
-			q += ", "
-		}
-		q += c + " = " + table + "." + c + " + excluded." + c
-	}
-	return q
+// upsert adds a row's counters to a rollup table, inserting the row if it
+// is not there yet.
+type upsert struct {
+	table string
+	keys  []string // the primary key; a row's key values come first
+	sums  []string // the counters
+	sql   string   // for one row
 }
 
+func newUpsert(table string, keys, sums []string) upsert {
+	u := upsert{table: table, keys: keys, sums: sums}
+	cols := append(append([]string{}, keys...), sums...)
+	ph := make([]string, len(cols))
+	for i := range cols {
+		ph[i] = "$" + strconv.Itoa(i+1)
+	}
+	set := make([]string, len(sums))
+	for i, c := range sums {
+		set[i] = c + " = " + table + "." + c + " + excluded." + c
+	}
+	u.sql = "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(ph, ", ") +
+		") ON CONFLICT (" + strings.Join(keys, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
+	return u
+}
+
+var dailySums = []string{"responses", "fft_0", "fft_1", "fft_2", "fft_3", "fft_4", "fft_5",
+	"nps_promoters", "nps_passives", "nps_detractors", "comments", "positive", "neutral", "negative", "mixed"}
+
 var (
-	upsertMonthDaily = upsertCounts("rollup_daily_month", "month", "site", "department", "provider", "survey", "channel")
-	upsertSiteDaily  = upsertCounts("rollup_site_daily", "day", "site")
-	upsertDeptDaily  = upsertCounts("rollup_dept_daily", "day", "site", "department")
+	upsertSiteDaily   = newUpsert("rollup_site_daily", []string{"day", "site"}, dailySums)
+	upsertDeptDaily   = newUpsert("rollup_dept_daily", []string{"day", "site", "department"}, dailySums)
+	upsertMonthDaily  = newUpsert("rollup_daily_month", []string{"month", "site", "department", "provider", "survey", "channel"}, dailySums)
+	upsertDimDaily    = newUpsert("rollup_dim_daily", []string{"dim", "value", "day", "site", "channel"}, dailySums)
+	upsertSiteTheme   = newUpsert("rollup_site_themes", []string{"day", "site", "theme", "polarity"}, []string{"n"})
+	upsertDeptTheme   = newUpsert("rollup_dept_themes", []string{"day", "site", "department", "theme", "polarity"}, []string{"n"})
+	upsertMonthThemes = newUpsert("rollup_themes_month", []string{"month", "site", "department", "provider", "survey", "channel", "theme", "polarity"}, []string{"n"})
+	upsertMonthTheme  = newUpsert("rollup_site_themes_month", []string{"month", "site", "theme", "polarity"}, []string{"n"})
+	upsertDimTheme    = newUpsert("rollup_dim_themes", []string{"dim", "value", "day", "site", "channel", "theme", "polarity"}, []string{"n"})
 )
 
-const upsertSiteTheme = `INSERT INTO rollup_site_themes (day, site, theme, polarity, n) VALUES ($1, $2, $3, $4, $5)
-	ON CONFLICT (day, site, theme, polarity) DO UPDATE SET n = rollup_site_themes.n + excluded.n`
+// write calls exec with u for each row of args (the rows' arguments one
+// after another, in key order).
+func (u upsert) write(exec func(query string, args ...any) error, args []any) error {
+	w := len(u.keys) + len(u.sums)
+	for ; len(args) >= w; args = args[w:] {
+		if err := exec(u.sql, args[:w]...); err != nil {
+			return fmt.Errorf("storage: update %s: %w", u.table, err)
+		}
+	}
+	return nil
+}
 
-const upsertMonthTheme = `INSERT INTO rollup_site_themes_month (month, site, theme, polarity, n) VALUES ($1, $2, $3, $4, $5)
-	ON CONFLICT (month, site, theme, polarity) DO UPDATE SET n = rollup_site_themes_month.n + excluded.n`
-
-const upsertMonthThemes = `INSERT INTO rollup_themes_month (month, site, department, provider, survey, channel, theme, polarity, n)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-	ON CONFLICT (month, site, department, provider, survey, channel, theme, polarity) DO UPDATE SET
-	n = rollup_themes_month.n + excluded.n`
-
-const upsertDeptTheme = `INSERT INTO rollup_dept_themes (day, site, department, theme, polarity, n) VALUES ($1, $2, $3, $4, $5, $6)
-	ON CONFLICT (day, site, department, theme, polarity) DO UPDATE SET n = rollup_dept_themes.n + excluded.n`
+func countArgs(args []any, c *dailyCounts) []any {
+	return append(args, c.Responses, c.FFT[0], c.FFT[1], c.FFT[2], c.FFT[3], c.FFT[4], c.FFT[5],
+		c.Promoters, c.Passives, c.Detractors, c.Comments, c.Positive, c.Neutral, c.Negative, c.Mixed)
+}
 
 // coarse sums a batch's fine rollup keys over provider, survey and channel,
 // and over department too unless keepDept. The keys come back in the fine
@@ -78,13 +95,7 @@ func (b *rollupBatch) coarse(keepDept bool) ([]rollupKey, map[rollupKey]*dailyCo
 			d = &dailyCounts{}
 			daily[ck] = d
 		}
-		d.Responses += c.Responses
-		for i := range c.FFT {
-			d.FFT[i] += c.FFT[i]
-		}
-		d.Promoters, d.Passives, d.Detractors = d.Promoters+c.Promoters, d.Passives+c.Passives, d.Detractors+c.Detractors
-		d.Comments, d.Positive, d.Neutral = d.Comments+c.Comments, d.Positive+c.Positive, d.Neutral+c.Neutral
-		d.Negative, d.Mixed = d.Negative+c.Negative, d.Mixed+c.Mixed
+		d.add(c)
 	}
 	keys := make([]rollupKey, 0, len(daily))
 	for k := range daily {
@@ -113,31 +124,38 @@ func sortThemeKeys(tkeys []themeKey) {
 	})
 }
 
-// coarseUpserts calls exec with each upsert of the site-level and then the
-// department-level rollups of a batch.
+// coarseUpserts calls exec with the upserts of the site-level, the
+// department-level, the monthly and the per-dimension rollups of a batch,
+// each table's rows in key order (no deadlocks between PostgreSQL
+// instances).
 func (b *rollupBatch) coarseUpserts(exec func(query string, args ...any) error) error {
 	for _, dept := range []bool{false, true} {
 		keys, daily, tkeys, themes := b.coarse(dept)
-		for _, k := range keys {
-			c := daily[k]
-			q, args := upsertSiteDaily, []any{k.Day, k.Site}
-			if dept {
-				q, args = upsertDeptDaily, append(args, k.Department)
-			}
-			args = append(args, c.Responses, c.FFT[0], c.FFT[1], c.FFT[2], c.FFT[3], c.FFT[4], c.FFT[5],
-				c.Promoters, c.Passives, c.Detractors, c.Comments, c.Positive, c.Neutral, c.Negative, c.Mixed)
-			if err := exec(q, args...); err != nil {
-				return fmt.Errorf("storage: update coarse rollup: %w", err)
-			}
+		ud, ut := upsertSiteDaily, upsertSiteTheme
+		if dept {
+			ud, ut = upsertDeptDaily, upsertDeptTheme
 		}
-		for _, k := range tkeys {
-			q, args := upsertSiteTheme, []any{k.Day, k.Site}
+		var args []any
+		for _, k := range keys {
+			args = append(args, k.Day, k.Site)
 			if dept {
-				q, args = upsertDeptTheme, append(args, k.Department)
+				args = append(args, k.Department)
 			}
-			if err := exec(q, append(args, k.Theme, k.Polarity, themes[k])...); err != nil {
-				return fmt.Errorf("storage: update coarse theme rollup: %w", err)
+			args = countArgs(args, daily[k])
+		}
+		if err := ud.write(exec, args); err != nil {
+			return err
+		}
+		args = nil
+		for _, k := range tkeys {
+			args = append(args, k.Day, k.Site)
+			if dept {
+				args = append(args, k.Department)
 			}
+			args = append(args, k.Theme, k.Polarity, themes[k])
+		}
+		if err := ut.write(exec, args); err != nil {
+			return err
 		}
 	}
 	// By month: the fine rollups, and the site-level themes.
@@ -147,32 +165,142 @@ func (b *rollupBatch) coarseUpserts(exec func(query string, args ...any) error) 
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
+	// Each statement's arguments are a slice of their own: a pgx batch
+	// keeps them until it is sent.
+	var args []any
 	for _, k := range keys {
-		c := m.daily[k]
-		if err := exec(upsertMonthDaily, k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel,
-			c.Responses, c.FFT[0], c.FFT[1], c.FFT[2], c.FFT[3], c.FFT[4], c.FFT[5],
-			c.Promoters, c.Passives, c.Detractors, c.Comments, c.Positive, c.Neutral, c.Negative, c.Mixed); err != nil {
-			return fmt.Errorf("storage: update monthly rollup: %w", err)
-		}
+		args = countArgs(append(args, k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel), m.daily[k])
+	}
+	if err := upsertMonthDaily.write(exec, args); err != nil {
+		return err
 	}
 	tkeys := make([]themeKey, 0, len(m.themes))
 	for k := range m.themes {
 		tkeys = append(tkeys, k)
 	}
 	sortThemeKeys(tkeys)
+	args = nil
 	for _, k := range tkeys {
-		if err := exec(upsertMonthThemes, k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel,
-			k.Theme, k.Polarity, m.themes[k]); err != nil {
-			return fmt.Errorf("storage: update monthly theme rollup: %w", err)
-		}
+		args = append(args, k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel, k.Theme, k.Polarity, m.themes[k])
+	}
+	if err := upsertMonthThemes.write(exec, args); err != nil {
+		return err
 	}
 	_, _, stkeys, sthemes := m.coarse(false)
+	args = nil
 	for _, k := range stkeys {
-		if err := exec(upsertMonthTheme, k.Day, k.Site, k.Theme, k.Polarity, sthemes[k]); err != nil {
-			return fmt.Errorf("storage: update monthly site theme rollup: %w", err)
+		args = append(args, k.Day, k.Site, k.Theme, k.Polarity, sthemes[k])
+	}
+	if err := upsertMonthTheme.write(exec, args); err != nil {
+		return err
+	}
+	if !rollupDims {
+		return nil
+	}
+	dkeys, ddaily, dtkeys, dthemes := b.dims()
+	args = nil
+	for _, k := range dkeys {
+		args = countArgs(append(args, k.Dim, k.Value, k.Day, k.Site, k.Channel), ddaily[k])
+	}
+	if err := upsertDimDaily.write(exec, args); err != nil {
+		return err
+	}
+	args = nil
+	for _, k := range dtkeys {
+		args = append(args, k.Dim, k.Value, k.Day, k.Site, k.Channel, k.Theme, k.Polarity, dthemes[k])
+	}
+	return upsertDimTheme.write(exec, args)
+}
+
+// rollupDims turns the per-dimension rollups off, only for the benchmark
+// that prices them (stats_rollup_bench_test.go); the tables are then wrong.
+var rollupDims = true
+
+// dimKey is a row of the per-dimension rollups (migration 0008): one named
+// provider, survey or channel on one day at one site. Survey rows keep the
+// channel apart, so that a survey and a channel filtered together read them
+// too; the other dimensions' rows have Channel "".
+type dimKey struct{ Dim, Value, Day, Site, Channel string }
+
+func (k dimKey) less(o dimKey) bool {
+	a := [5]string{k.Dim, k.Value, k.Day, k.Site, k.Channel}
+	b := [5]string{o.Dim, o.Value, o.Day, o.Site, o.Channel}
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] < b[i]
 		}
 	}
-	return nil
+	return false
+}
+
+type dimThemeKey struct {
+	dimKey
+	Theme, Polarity string
+}
+
+// dimsOf lists the per-dimension rows a fine rollup key adds to; "none" is
+// left out, since no filter can ask for it.
+func dimsOf(k rollupKey) []dimKey {
+	out := make([]dimKey, 0, 3)
+	if k.Channel != "" {
+		out = append(out, dimKey{"channel", k.Channel, k.Day, k.Site, ""})
+	}
+	if k.Provider != "" {
+		out = append(out, dimKey{"provider", k.Provider, k.Day, k.Site, ""})
+	}
+	if k.Survey != "" {
+		out = append(out, dimKey{"survey", k.Survey, k.Day, k.Site, k.Channel})
+	}
+	return out
+}
+
+// dims sums a batch's fine rollup keys per dimension, keys in the tables'
+// primary-key order.
+func (b *rollupBatch) dims() ([]dimKey, map[dimKey]*dailyCounts, []dimThemeKey, map[dimThemeKey]int64) {
+	daily := map[dimKey]*dailyCounts{}
+	for k, c := range b.daily {
+		for _, dk := range dimsOf(k) {
+			d := daily[dk]
+			if d == nil {
+				d = &dailyCounts{}
+				daily[dk] = d
+			}
+			d.add(c)
+		}
+	}
+	keys := make([]dimKey, 0, len(daily))
+	for k := range daily {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
+	themes := map[dimThemeKey]int64{}
+	for k, n := range b.themes {
+		for _, dk := range dimsOf(k.rollupKey) {
+			themes[dimThemeKey{dk, k.Theme, k.Polarity}] += n
+		}
+	}
+	tkeys := make([]dimThemeKey, 0, len(themes))
+	for k := range themes {
+		tkeys = append(tkeys, k)
+	}
+	sort.Slice(tkeys, func(i, j int) bool {
+		a, b := tkeys[i], tkeys[j]
+		if a.dimKey != b.dimKey {
+			return a.dimKey.less(b.dimKey)
+		}
+		return a.Theme < b.Theme || a.Theme == b.Theme && a.Polarity < b.Polarity
+	})
+	return keys, daily, tkeys, themes
+}
+
+func (d *dailyCounts) add(c *dailyCounts) {
+	d.Responses += c.Responses
+	for i := range c.FFT {
+		d.FFT[i] += c.FFT[i]
+	}
+	d.Promoters, d.Passives, d.Detractors = d.Promoters+c.Promoters, d.Passives+c.Passives, d.Detractors+c.Detractors
+	d.Comments, d.Positive, d.Neutral = d.Comments+c.Comments, d.Positive+c.Positive, d.Neutral+c.Neutral
+	d.Negative, d.Mixed = d.Negative+c.Negative, d.Mixed+c.Mixed
 }
 
 // months is b with each day cut to its month ('YYYY-MM').
@@ -189,13 +317,7 @@ func (b *rollupBatch) months() *rollupBatch {
 			d = &dailyCounts{}
 			m.daily[mk] = d
 		}
-		d.Responses += c.Responses
-		for i := range c.FFT {
-			d.FFT[i] += c.FFT[i]
-		}
-		d.Promoters, d.Passives, d.Detractors = d.Promoters+c.Promoters, d.Passives+c.Passives, d.Detractors+c.Detractors
-		d.Comments, d.Positive, d.Neutral = d.Comments+c.Comments, d.Positive+c.Positive, d.Neutral+c.Neutral
-		d.Negative, d.Mixed = d.Negative+c.Negative, d.Mixed+c.Mixed
+		d.add(c)
 	}
 	for k, n := range b.themes {
 		m.themes[themeKey{month(k.rollupKey), k.Theme, k.Polarity}] += n
@@ -203,7 +325,7 @@ func (b *rollupBatch) months() *rollupBatch {
 	return m
 }
 
-// flushSites writes a batch's site- and department-level rollups. The group
+// flushSites writes a batch's coarse rollups (coarseUpserts). The group
 // writer (and retag) call it in the batch's transaction, after the fine
 // rollups.
 func (b *rollupBatch) flushSites(ctx context.Context, tx *sql.Tx) error {

@@ -40,6 +40,9 @@ func randomResponse(rng *rand.Rand, i int, now time.Time) *storage.NewResponse {
 	if rng.IntN(4) > 0 {
 		r.Department = site.Departments[rng.IntN(len(site.Departments))].Slug
 	}
+	if rng.IntN(3) > 0 {
+		r.Provider = []string{"p1", "p2"}[rng.IntN(2)]
+	}
 	if rng.IntN(2) == 0 {
 		r.Survey = "fft"
 		v := rng.IntN(6)
@@ -187,7 +190,7 @@ func TestStatsRollupMatchesRaw(t *testing.T) {
 			}
 		}
 		days := func(back int) string { return now.AddDate(0, 0, -back).Format(time.DateOnly) }
-		for trial := 0; trial < 40; trial++ {
+		for trial := 0; trial < 60; trial++ {
 			span := 7 + rng.IntN(60)
 			end := rng.IntN(40)
 			q := storage.StatsQuery{
@@ -201,7 +204,9 @@ func TestStatsRollupMatchesRaw(t *testing.T) {
 			case 1:
 				q.CurrentFrom, q.PreviousTo = days(end+span), days(end+span+1+rng.IntN(span))
 			}
-			switch rng.IntN(5) {
+			// Every rollup the filter can pick: site level, department
+			// level, per dimension (alone or with sites) and fine.
+			switch rng.IntN(12) {
 			case 0:
 				q.Filter.Sites = []string{"east"}
 			case 1:
@@ -210,6 +215,20 @@ func TestStatsRollupMatchesRaw(t *testing.T) {
 				q.Filter.Department = "a"
 			case 3:
 				q.Filter.Survey, q.Filter.Channel = "fft", "kiosk"
+			case 4:
+				q.Filter.Survey = "nps"
+			case 5:
+				q.Filter.Channel = "link"
+			case 6:
+				q.Filter.Provider = "p1"
+			case 7:
+				q.Filter.Sites, q.Filter.Provider = []string{"west"}, "p2"
+			case 8:
+				q.Filter.Department, q.Filter.Channel = "a", "kiosk"
+			case 9:
+				q.Filter.Sites, q.Filter.Survey = []string{}, "fft"
+			case 10:
+				q.Filter.Provider, q.Filter.Survey = "p1", "nps"
 			}
 			t.Run(fmt.Sprintf("trial%d", trial), func(t *testing.T) {
 				gotC, err := s.StatsCounts(ctx, q)

@@ -229,10 +229,21 @@ func measureDashboard(ctx context.Context, st *storage.Store, c *config, reqs in
 	}
 	urls = append(urls, "/dashboard/comments?period=12m&theme=privacy&polarity=negative",
 		"/dashboard/comments?period=12m&q=referral", "/dashboard/trends?period=12m&granularity=week",
-		// Survey and channel filters read the fine rollups (by month
-		// where they can, by day for weekly buckets).
+		// Survey and channel filters: whole months from the monthly
+		// rollups, other days (and weeks) from the per-dimension ones.
 		"/dashboard/themes?period=12m&survey=nps", "/api/v1/stats/summary?period=12m&channel=kiosk",
-		"/dashboard/themes?period=12m&granularity=week&survey=nps")
+		"/dashboard/themes?period=12m&granularity=week&survey=nps",
+		// Week and day buckets with one provider, survey or channel, or a
+		// survey and a channel (the per-dimension rollups); day buckets
+		// without a filter, for comparison; a department or a provider
+		// with another filter, which read the fine rollups by index.
+		"/dashboard/trends?period=12m&granularity=week&provider=dr-patel", "/api/v1/stats/trend?period=12m&granularity=day&channel=kiosk",
+		"/dashboard/themes?period=12m&granularity=day", "/dashboard/themes?period=12m&granularity=day&channel=kiosk",
+		"/dashboard/themes?period=12m&granularity=week&site=north&survey=nps",
+		"/dashboard/themes?period=12m&granularity=week&department=primary-care&channel=kiosk",
+		"/dashboard/themes?period=12m&granularity=week&survey=nps&channel=kiosk",
+		"/dashboard/themes?period=12m&granularity=week&provider=dr-patel&survey=fft",
+		"/api/v1/stats/summary?period=12m&department=primary-care&survey=fft")
 	fmt.Printf("%-70s %8s %8s %8s\n", "URL", "p50 ms", "p95 ms", "max ms")
 	for _, u := range urls {
 		var ds []time.Duration

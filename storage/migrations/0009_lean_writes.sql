@@ -52,6 +52,7 @@ DROP INDEX comment_themes_theme;
 --sqlite: DROP TABLE rollup_daily;
 --sqlite: ALTER TABLE rollup_daily_new RENAME TO rollup_daily;
 --sqlite: CREATE INDEX rollup_daily_dept ON rollup_daily (department, day);
+--sqlite: CREATE INDEX rollup_daily_provider ON rollup_daily (provider, day);
 
 --sqlite: CREATE TABLE rollup_themes_new (
 --sqlite:     day         TEXT NOT NULL,
@@ -69,6 +70,7 @@ DROP INDEX comment_themes_theme;
 --sqlite: DROP TABLE rollup_themes;
 --sqlite: ALTER TABLE rollup_themes_new RENAME TO rollup_themes;
 --sqlite: CREATE INDEX rollup_themes_dept ON rollup_themes (department, day);
+--sqlite: CREATE INDEX rollup_themes_provider ON rollup_themes (provider, day);
 
 --sqlite: CREATE TABLE rollup_site_daily_new (
 --sqlite:     day         TEXT NOT NULL,
