@@ -5,8 +5,9 @@
 //
 // How it reads a comment: a hand-written tokenizer (it also undoes stray
 // encoding marks such as "â€™"), healthcare lexicons and rules (negation scope,
-// intensifiers, contrast, advice phrased as a wish, theme patterns) and a small
-// linear model trained on labelled NHS comments (see internal/train). The rules
+// intensifiers, contrast, advice phrased as a wish, theme patterns), pretrained
+// word vectors (internal/wordvec) and a small linear model trained on labelled
+// NHS comments (see internal/train). The rules
 // are features of the model, so the model learns how much to trust each; the
 // rules alone decide what the training data cannot teach (billing, privacy,
 // the question's intent on "nothing" answers).
@@ -21,11 +22,12 @@ import (
 
 	"github.com/carevoice/carevoice/analytics/internal/linmodel"
 	"github.com/carevoice/carevoice/analytics/internal/textfeat"
+	"github.com/carevoice/carevoice/analytics/internal/wordvec"
 )
 
 // Version identifies the rules that produced a Result; stored beside every
 // result so that `carevoice retag` can find results older than the current rules.
-const Version = "1.1.0"
+const Version = "1.2.0"
 
 // Intent is what the question asked for; it changes how short answers read.
 type Intent string
@@ -116,7 +118,170 @@ var embeddedModel []byte
 type Analyzer struct {
 	x    *textfeat.Extractor
 	m    *linmodel.Model
+	wv   *wvProj   // nil when the model has no word-vector weights
 	pool sync.Pool // *scratch
+}
+
+// wvProj holds the model's word-vector weights projected onto every word of
+// the vector table: the logits of a mean of vectors are the mean of the
+// words' projected logits, so a comment costs one table probe and nOut adds a
+// word instead of a 100-dimensional sum and a matrix product.
+type wvProj struct {
+	tab     *wordvec.Table
+	intents int       // 1, or textfeat.NumIntents when the features are crossed with the intent
+	nOut    int       // outputs with weights: the sentiment three, or all
+	p       []float32 // [set][intent][word][nOut]
+	// The shipped layout (sentiment only, not crossed) keeps each word's
+	// projections beside its key: one cache line a word instead of two
+	// (the vector table's slot, then the row).
+	fast []wvSlot
+	mask uint64
+}
+
+type wvSlot struct {
+	key uint64
+	row [wordvec.NumSets * outTheme]float32
+}
+
+// newWVProj projects m's word-vector weights (wordvec.FeatHash rows), or
+// returns nil when m has none.
+func newWVProj(m *linmodel.Model) (*wvProj, error) {
+	intents, nOut, found := 1, 0, false
+	for set := 0; set < wordvec.NumSets; set++ {
+		for in := 0; in < textfeat.NumIntents; in++ {
+			for j := 0; j < wordvec.Dims; j++ {
+				row := m.Row(wordvec.FeatHash(set, in, j))
+				if row == nil {
+					continue
+				}
+				found = true
+				if in > 0 {
+					intents = textfeat.NumIntents
+				}
+				nOut = max(nOut, outTheme)
+				for o := outTheme; o < numOut; o++ {
+					if row[o] != 0 {
+						nOut = numOut
+					}
+				}
+			}
+		}
+	}
+	if !found {
+		return nil, nil
+	}
+	tab, err := wordvec.Default()
+	if err != nil {
+		return nil, err
+	}
+	nw := tab.Len()
+	w := &wvProj{tab: tab, intents: intents, nOut: nOut, p: make([]float32, wordvec.NumSets*intents*nw*nOut)}
+	var wt [wordvec.Dims][numOut]float32
+	for set := 0; set < wordvec.NumSets; set++ {
+		for in := 0; in < intents; in++ {
+			for j := range wt {
+				wt[j] = [numOut]float32{}
+				copy(wt[j][:], m.Row(wordvec.FeatHash(set, in, j)))
+			}
+			base := (set*intents + in) * nw * nOut
+			for k := 0; k < nw; k++ {
+				v, sc := tab.Vector(k)
+				dst := w.p[base+k*nOut : base+(k+1)*nOut]
+				for j, q := range v {
+					x := float32(q) * sc
+					for o := range dst {
+						dst[o] += x * wt[j][o]
+					}
+				}
+			}
+		}
+	}
+	if intents == 1 && nOut == outTheme {
+		size := 16
+		for size < 2*nw {
+			size *= 2
+		}
+		w.fast, w.mask = make([]wvSlot, size), uint64(size-1)
+		for k := 0; k < nw; k++ {
+			h := tab.Hash(k)
+			i := h & w.mask
+			for w.fast[i].key != 0 {
+				i = (i + 1) & w.mask
+			}
+			sl := &w.fast[i]
+			sl.key = h
+			for set := 0; set < wordvec.NumSets; set++ {
+				copy(sl.row[set*outTheme:(set+1)*outTheme], w.p[(set*nw+k)*outTheme:(set*nw+k+1)*outTheme])
+			}
+		}
+		w.p = nil
+	}
+	return w, nil
+}
+
+// add adds the word-vector logits of d (the per-set means of its words'
+// projections, as wordvec.Means feeds the trainer) to logit.
+func (w *wvProj) add(d *textfeat.Doc, intent int, logit *[numOut]float32) {
+	in := 0
+	if w.intents > 1 {
+		in = intent
+	}
+	nw := w.tab.Len()
+	var acc [wordvec.NumSets][numOut]float32
+	var n [wordvec.NumSets]int
+	if w.fast != nil {
+		for i := range d.Toks {
+			set, ok := wordvec.TokenSet(d, i)
+			if !ok {
+				continue
+			}
+			h := d.Toks[i].Hash
+			j := h & w.mask
+			for w.fast[j].key != h && w.fast[j].key != 0 {
+				j = (j + 1) & w.mask
+			}
+			sl := &w.fast[j]
+			if sl.key == 0 {
+				continue
+			}
+			r := sl.row[set*outTheme : (set+1)*outTheme : (set+1)*outTheme]
+			acc[set][outPos] += r[outPos]
+			acc[set][outNeu] += r[outNeu]
+			acc[set][outNeg] += r[outNeg]
+			n[set]++
+		}
+	} else {
+		w.addSlow(d, in, nw, &acc, &n)
+	}
+	for set := range acc {
+		if n[set] == 0 {
+			continue
+		}
+		inv := 1 / float32(n[set])
+		for o := 0; o < w.nOut; o++ {
+			logit[o] += acc[set][o] * inv
+		}
+	}
+}
+
+func (w *wvProj) addSlow(d *textfeat.Doc, in, nw int, acc *[wordvec.NumSets][numOut]float32, n *[wordvec.NumSets]int) {
+	for i := range d.Toks {
+		set, ok := wordvec.TokenSet(d, i)
+		if !ok {
+			continue
+		}
+		k := w.tab.Index(d.Toks[i].Hash)
+		if k < 0 {
+			continue
+		}
+		off := ((set*w.intents+in)*nw + k) * w.nOut
+		row := w.p[off : off+w.nOut : off+w.nOut]
+		a := acc[set][:w.nOut]
+		for o, v := range row {
+			a[o] += v
+		}
+		n[set]++
+	}
 }
 
 type scratch struct {
@@ -139,7 +304,11 @@ func NewWithModel(model []byte) (*Analyzer, error) {
 		return nil, fmt.Errorf("analytics: model was trained for features %q with %d outputs, want %q with %d: retrain (go run ./analytics/internal/train)",
 			m.FeatureVersion, m.NOut, textfeat.FeatureVersion, numOut)
 	}
-	a := &Analyzer{x: textfeat.NewExtractor(), m: m}
+	wv, err := newWVProj(m)
+	if err != nil {
+		return nil, fmt.Errorf("analytics: %w", err)
+	}
+	a := &Analyzer{x: textfeat.NewExtractor(), m: m, wv: wv}
 	a.pool.New = func() any { return new(scratch) }
 	return a, nil
 }
@@ -163,7 +332,8 @@ func (a *Analyzer) Analyze(text string, intent Intent) Result {
 	s := a.pool.Get().(*scratch)
 	defer a.pool.Put(s)
 	d := &s.doc
-	a.x.Extract(text, intentIndex(intent), d)
+	in := intentIndex(intent)
+	a.x.Extract(text, in, d)
 	nt := len(d.Toks)
 	s.tokSent = resize(s.tokSent, nt)
 	s.tokTheme = resize(s.tokTheme, nt*textfeat.NumThemes)
@@ -196,6 +366,12 @@ func (a *Analyzer) Analyze(text string, intent Intent) Result {
 				tt[t] += row[outTheme+t] * f.V
 			}
 		}
+	}
+
+	if a.wv != nil {
+		// Word vectors speak for the comment as a whole: no per-token share
+		// in the clause scores, which read the model's word weights.
+		a.wv.add(d, in, &logit)
 	}
 
 	// Sentiment.

@@ -50,3 +50,15 @@ func BenchmarkAnalyze(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "comments/s")
 }
+
+// BenchmarkNew is the analyzer's start-up: lexicons, model, and the word
+// vectors projected onto the model's weights (the table itself is decoded
+// once per process and not counted after the first op).
+func BenchmarkNew(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := New(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

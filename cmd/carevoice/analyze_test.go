@@ -29,7 +29,7 @@ func TestAnalyzeCSVRoundTrip(t *testing.T) {
 	data := "id,question,text\n" +
 		"r1,What could we do better?,Nothing\n" +
 		"r2,What was good?,\"Kind nurses, clean ward\"\n" +
-		"r3,FFT Why?,\"Waited 4 hours, nobody told us anything\"\n"
+		"r3,FFT Why?,\"Waited 4 hours, nobody told us anything, awful\"\n"
 	if err := os.WriteFile(in, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}

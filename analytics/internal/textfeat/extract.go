@@ -7,14 +7,14 @@ import (
 // FeatureVersion names the feature set. A model file records the version it was
 // trained with, and the analyzer refuses a model trained on other features.
 // Change it whenever tokens, lexicons or feature names change.
-const FeatureVersion = "tf-4"
+const FeatureVersion = "tf-5"
 
 // Intents, as small integers for feature names.
 const (
 	IntentOpen = iota
 	IntentPraise
 	IntentImprove
-	numIntents
+	NumIntents
 )
 
 // Feat is one feature of a comment. Tok is the token it belongs to (for evidence

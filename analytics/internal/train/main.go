@@ -38,6 +38,7 @@ import (
 	"github.com/carevoice/carevoice/analytics"
 	"github.com/carevoice/carevoice/analytics/internal/linmodel"
 	"github.com/carevoice/carevoice/analytics/internal/textfeat"
+	"github.com/carevoice/carevoice/analytics/internal/wordvec"
 )
 
 const (
@@ -61,6 +62,13 @@ type config struct {
 	IntentThemes bool    // let the theme outputs use the intent-crossed words too
 	IntentL2     float64 // L2 scale for intent-crossed words (a deviation from the plain word's weight)
 	Bags         int     // average this many models fitted on bootstrap samples (1: one model on all rows)
+	Emb          int     // word-vector features: 0 off, 3 wordvec.Means (the analyzer's); experiments: 1 one mean, 2 negated words subtracted
+	EmbIntent    bool    // cross the word-vector features with the intent
+	EmbScale     float64 // multiply the mean vector by this
+	EmbSkip      int     // skip the this-many most frequent words (stop words)
+	EmbMax       bool    // also the max over words of each dimension
+	EmbL2        float64 // L2 scale for the word-vector weights
+	EmbSentOnly  bool    // only the sentiment outputs use the word-vector features
 	MixedGrid    []float64
 	OneSidedGrid []float64
 }
@@ -74,6 +82,7 @@ type example struct {
 	feats   map[uint64]float32
 	rule    map[uint64]bool // features made by rules, regularised by RuleL2
 	crossed map[uint64]bool // words crossed with the intent
+	emb     map[uint64]bool // word-vector features
 	sent    int             // 0 positive, 1 neutral, 2 negative
 	intent  int             // textfeat.IntentOpen, IntentPraise or IntentImprove
 	themes  [numThemes]bool
@@ -107,6 +116,13 @@ func main() {
 	flag.IntVar(&cfg.Bags, "bags", 1, "bagging: average this many bootstrap models")
 	flag.BoolVar(&cfg.IntentThemes, "intentthemes", false, "theme outputs use intent-crossed words too")
 	flag.Uint64Var(&cfg.Seed, "seed", 1, "fold assignment seed")
+	flag.IntVar(&cfg.Emb, "emb", 3, "word-vector features: 0 none, 3 the analyzer's (wordvec.Means); experiments: 1 one mean of all words, 2 negated words subtracted")
+	flag.BoolVar(&cfg.EmbIntent, "embintent", false, "cross the word-vector features with the intent")
+	flag.Float64Var(&cfg.EmbScale, "embscale", 1, "experiment: scale of the word-vector features")
+	flag.IntVar(&cfg.EmbSkip, "embskip", 0, "experiment (-emb 1, 2): skip the this-many most frequent words")
+	flag.BoolVar(&cfg.EmbMax, "embmax", false, "experiment: also max-pool the word vectors")
+	flag.Float64Var(&cfg.EmbL2, "embl2", 1, "L2 scale for the word-vector weights")
+	flag.BoolVar(&cfg.EmbSentOnly, "embsent", true, "word-vector features feed the sentiment outputs only")
 	opt := textfeat.DefaultOptions
 	flag.IntVar(&opt.CharGrams, "chargrams", opt.CharGrams, "features: character n-gram length (0: none)")
 	flag.IntVar(&opt.CharMinLen, "charmin", opt.CharMinLen, "features: shortest word given character n-grams")
@@ -117,6 +133,9 @@ func main() {
 	if cfg.IntentThemes && *exp == 0 {
 		// The analyzer skips the theme columns of intent-crossed words.
 		fatal(fmt.Errorf("-intentthemes is an experiment only (-exp): the analyzer reads intent-crossed words for sentiment only"))
+	}
+	if (cfg.Emb != 0 && cfg.Emb != 3 || cfg.EmbMax || cfg.EmbSkip != 0 || cfg.EmbScale != 1) && *exp == 0 {
+		fatal(fmt.Errorf("-emb other than 0 or 3, -embmax, -embskip and -embscale are experiments only (-exp): the analyzer reads the two wordvec.Means sets"))
 	}
 	if opt != textfeat.DefaultOptions && *exp == 0 {
 		fatal(fmt.Errorf("feature options %+v differ from textfeat.DefaultOptions %+v: the analyzer could not read such a model; use -exp, or change DefaultOptions (and FeatureVersion)", opt, textfeat.DefaultOptions))
@@ -421,6 +440,7 @@ func featurize(x *textfeat.Extractor, rows []analytics.Labelled, cfg config) []e
 		e := example{feats: map[uint64]float32{}}
 		e.rule = map[uint64]bool{}
 		e.crossed = map[uint64]bool{}
+		e.emb = map[uint64]bool{}
 		for _, f := range d.Feats {
 			e.feats[f.H] += f.V
 			if f.Intent {
@@ -432,6 +452,9 @@ func featurize(x *textfeat.Extractor, rows []analytics.Labelled, cfg config) []e
 		}
 		for t := range e.rules {
 			e.rules[t] = len(d.RuleTok[t]) > 0
+		}
+		if cfg.Emb > 0 {
+			embFeats(&d, intent, cfg, e)
 		}
 		e.intent = intent
 		e.sent = map[string]int{analytics.Positive: 0, analytics.Neutral: 1, analytics.Negative: 2}[r.Sentiment]
@@ -521,6 +544,11 @@ func fitOne(exs []example, cfg config) map[uint64][]float32 {
 				l2scale[j] = cfg.IntentL2
 			}
 		}
+		for h := range e.emb {
+			if j, ok := index[h]; ok {
+				l2scale[j] = cfg.EmbL2
+			}
+		}
 	}
 	docs := make([][]hv, len(exs))
 	for i, e := range exs {
@@ -559,6 +587,15 @@ func fitOne(exs []example, cfg config) map[uint64][]float32 {
 		for h := range e.rule {
 			if j, ok := index[h]; ok {
 				isRule[j] = true
+			}
+		}
+		if cfg.EmbSentOnly {
+			for h := range e.emb {
+				if j, ok := index[h]; ok {
+					for o := 3; o < numOut; o++ {
+						sc[int(j)*numOut+o] = 0
+					}
+				}
 			}
 		}
 		if !cfg.IntentThemes {
@@ -1016,5 +1053,77 @@ func writeOOF(path string, rows []analytics.Labelled, cvr cvFit, params [][]floa
 	w.Flush()
 	if err := w.Error(); err != nil {
 		fatal(err)
+	}
+}
+
+// embFeats adds the word-vector features: cfg.Emb 3 (the analyzer's) is one
+// mean vector per wordvec set (plain, negated, after a contrast word;
+// wordvec.Means); 1 (one mean of all words) and 2 (negated words' vectors
+// subtracted) are experiments, like max-pooling (EmbMax).
+func embFeats(d *textfeat.Doc, intent int, cfg config, e example) {
+	tab, err := wordvec.Default()
+	if err != nil {
+		fatal(err)
+	}
+	in := textfeat.IntentOpen
+	if cfg.EmbIntent {
+		in = intent
+	}
+	put := func(h uint64, v float64) {
+		e.feats[h] += float32(v * cfg.EmbScale)
+		e.rule[h] = true
+		e.emb[h] = true
+	}
+	if cfg.Emb == 3 {
+		var mean [wordvec.NumSets][wordvec.Dims]float32
+		var n [wordvec.NumSets]int
+		tab.Means(d, &mean, &n)
+		for s := range mean {
+			if n[s] == 0 {
+				continue
+			}
+			for j, v := range mean[s] {
+				put(wordvec.FeatHash(s, in, j), float64(v))
+			}
+		}
+	}
+	if cfg.Emb == 3 && !cfg.EmbMax {
+		return
+	}
+	var sum, mx [wordvec.Dims]float64
+	for j := range mx {
+		mx[j] = -1e9
+	}
+	n := 0
+	for i, t := range d.Toks {
+		if t.Kind != textfeat.KindWord {
+			continue
+		}
+		j := tab.Index(t.Hash)
+		if j < cfg.EmbSkip {
+			continue
+		}
+		v, sc := tab.Vector(j)
+		sign := 1.0
+		if d.TokNeg[i] && cfg.Emb == 2 {
+			sign = -1
+		}
+		for k, q := range v {
+			x := sign * float64(q) * float64(sc)
+			sum[k] += x
+			mx[k] = math.Max(mx[k], x)
+		}
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	for j := range sum {
+		if cfg.Emb != 3 {
+			put(textfeat.HashString(fmt.Sprintf("#embx:%d:%d", in, j)), sum[j]/float64(n))
+		}
+		if cfg.EmbMax {
+			put(textfeat.HashString(fmt.Sprintf("#embmax:%d:%d", in, j)), mx[j])
+		}
 	}
 }
