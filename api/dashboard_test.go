@@ -381,6 +381,72 @@ func TestDashboardDemoShowsWaitTrouble(t *testing.T) {
 	if err := json.Unmarshal([]byte(admin.Get("/api/v1/stats/trend?period=12m").Body), &js); err != nil {
 		t.Errorf("trend JSON: %v", err)
 	}
+	// The themes series (current period by bucket) and the sites (both
+	// periods by site) are separate queries, and with month buckets one:
+	// each must add up to the period's comments, bucket by bucket as the
+	// trend counts them.
+	for _, q := range []string{"?period=90d&granularity=day", "?period=12m&granularity=week", "?period=12m",
+		"?period=12m&granularity=day&site=north", "?period=90d&granularity=week&channel=kiosk"} {
+		var th struct {
+			Data struct {
+				Comments int `json:"comments"`
+				Series   []struct {
+					Key      string `json:"key"`
+					Comments int    `json:"comments"`
+				} `json:"series"`
+				Sites []struct {
+					Comments int `json:"comments"`
+				} `json:"sites"`
+			} `json:"data"`
+		}
+		var tr struct {
+			Data struct {
+				Points []struct {
+					Key      string `json:"key"`
+					Comments int    `json:"comments"`
+				} `json:"points"`
+			} `json:"data"`
+		}
+		admin.Get("/api/v1/stats/themes"+q).Decode(t, &th)
+		admin.Get("/api/v1/stats/trend"+q).Decode(t, &tr)
+		if th.Data.Comments == 0 || len(th.Data.Series) != len(tr.Data.Points) {
+			t.Fatalf("%s: %d comments, %d buckets, trend %d", q, th.Data.Comments, len(th.Data.Series), len(tr.Data.Points))
+		}
+		inSeries, inSites := 0, 0
+		for i, b := range th.Data.Series {
+			if p := tr.Data.Points[i]; b.Key != p.Key || b.Comments != p.Comments {
+				t.Errorf("%s: bucket %d is %s with %d comments, the trend's %s with %d", q, i, b.Key, b.Comments, p.Key, p.Comments)
+			}
+			inSeries += b.Comments
+		}
+		for _, st := range th.Data.Sites {
+			inSites += st.Comments
+		}
+		if inSeries != th.Data.Comments || inSites != th.Data.Comments {
+			t.Errorf("%s: %d comments, %d in the series, %d in the sites", q, th.Data.Comments, inSeries, inSites)
+		}
+	}
+	// The themes, sites and movers do not depend on the buckets, though
+	// each granularity gets them from other queries.
+	for _, q := range []string{"?period=90d", "?period=90d&channel=link", "?period=12m&site=north"} {
+		var want string
+		for _, g := range []string{"day", "week", "month"} {
+			var th struct {
+				Data struct {
+					Themes json.RawMessage `json:"themes"`
+					Sites  json.RawMessage `json:"sites"`
+					Movers json.RawMessage `json:"movers"`
+				} `json:"data"`
+			}
+			admin.Get("/api/v1/stats/themes"+q+"&granularity="+g).Decode(t, &th)
+			got := string(th.Data.Themes) + string(th.Data.Sites) + string(th.Data.Movers)
+			if want == "" {
+				want = got
+			} else if got != want {
+				t.Errorf("%s: granularity %s gives other themes, sites or movers than day:\n%s\n%s", q, g, got, want)
+			}
+		}
+	}
 }
 
 func apitestConfig(minCell int) api.Config { return api.Config{MinCell: minCell} }

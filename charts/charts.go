@@ -144,14 +144,25 @@ func categories(series []Series) []string {
 	return out
 }
 
-// lookup returns the series' point for a category, or a zero Point (nil value) if absent.
-func lookup(s Series, label string) (Point, bool) {
+// points maps a series' labels to its points, the first of each label. Scanning the series for
+// every category was quadratic: a year of days on the themes page is 365 categories × 10 lines
+// and their tables.
+type points map[string]Point
+
+func index(s Series) points {
+	m := make(points, len(s.Points))
 	for _, p := range s.Points {
-		if p.Label == label {
-			return p, true
+		if _, ok := m[p.Label]; !ok {
+			m[p.Label] = p
 		}
 	}
-	return Point{}, false
+	return m
+}
+
+// lookup returns the series' point for a category, or a zero Point (nil value) if absent.
+func (m points) lookup(label string) (Point, bool) {
+	p, ok := m[label]
+	return p, ok
 }
 
 // cellText is what the table shows for a point.
@@ -190,10 +201,14 @@ func (o *Options) byCategory(series []Series) table {
 	for _, s := range series {
 		t.Columns = append(t.Columns, s.Name)
 	}
+	idx := make([]points, len(series))
+	for i, s := range series {
+		idx[i] = index(s)
+	}
 	for _, c := range categories(series) {
 		r := tableRow{Head: c}
-		for _, s := range series {
-			p, ok := lookup(s, c)
+		for _, m := range idx {
+			p, ok := m.lookup(c)
 			r.Cells = append(r.Cells, o.cellText(p, ok))
 		}
 		t.Rows = append(t.Rows, r)
@@ -206,8 +221,9 @@ func (o *Options) bySeries(series []Series) table {
 	t := table{Caption: o.Title, Corner: o.Category, Columns: categories(series)}
 	for _, s := range series {
 		r := tableRow{Head: s.Name}
+		m := index(s)
 		for _, c := range t.Columns {
-			p, ok := lookup(s, c)
+			p, ok := m.lookup(c)
 			r.Cells = append(r.Cells, o.cellText(p, ok))
 		}
 		t.Rows = append(t.Rows, r)

@@ -53,8 +53,9 @@ func value(p Point, ok bool) any {
 
 func lineData(s Series, cats []string) []opts.LineData {
 	out := make([]opts.LineData, len(cats))
+	m := index(s)
 	for i, c := range cats {
-		p, ok := lookup(s, c)
+		p, ok := m.lookup(c)
 		out[i] = opts.LineData{Value: value(p, ok)}
 	}
 	return out
@@ -62,8 +63,9 @@ func lineData(s Series, cats []string) []opts.LineData {
 
 func barData(s Series, cats []string) []opts.BarData {
 	out := make([]opts.BarData, len(cats))
+	m := index(s)
 	for i, c := range cats {
-		p, ok := lookup(s, c)
+		p, ok := m.lookup(c)
 		out[i] = opts.BarData{Value: value(p, ok)}
 	}
 	return out
@@ -172,8 +174,9 @@ func Heatmap(o Options, rows ...Series) (template.HTML, error) {
 	var data []opts.HeatMapData
 	hi := 0.0
 	for y, s := range rows {
+		m := index(s)
 		for x, c := range cols {
-			p, ok := lookup(s, c)
+			p, ok := m.lookup(c)
 			if !ok || p.Value == nil {
 				continue
 			}

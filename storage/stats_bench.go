@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sort"
@@ -26,17 +25,10 @@ func (s *Store) BenchLoad(ctx context.Context, rs []*NewResponse) error {
 		return s.benchLoadPostgres(ctx, rs)
 	}
 	w := &groupWriter{s: s}
-	if err := w.prepare(); err != nil {
+	if err := w.prepareOne(); err != nil {
 		return err
 	}
-	defer func() {
-		for _, st := range []*sql.Stmt{w.insResp, w.insAnswer, w.insTheme, w.insContact, w.useInvite, w.delResp, w.lookupResp, w.upDaily, w.upTheme} {
-			st.Close()
-		}
-		for _, m := range []*multiInsert{w.multiResp, w.multiAnswer, w.multiTheme} {
-			m.close()
-		}
-	}()
+	defer w.closeStatements()
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("storage: bench load: %w", err)
@@ -187,7 +179,7 @@ func (s *Store) BenchAnalyze(ctx context.Context) error {
 	if s.dialect != "postgres" {
 		return nil
 	}
-	if _, err := s.wdb.ExecContext(ctx, "VACUUM ANALYZE responses, answers, comment_themes, rollup_daily, rollup_themes, rollup_site_daily, rollup_site_themes, rollup_dept_daily, rollup_dept_themes, rollup_daily_month, rollup_themes_month, rollup_site_themes_month, rollup_dim_daily, rollup_dim_themes"); err != nil {
+	if _, err := s.wdb.ExecContext(ctx, "VACUUM ANALYZE responses, answers, comment_themes, rollup_daily, rollup_themes, rollup_site_daily, rollup_site_themes, rollup_dept_daily, rollup_dept_themes, rollup_daily_month, rollup_themes_month, rollup_site_themes_month, rollup_dim_daily, rollup_dim_themes, rollup_dept_dim_themes"); err != nil {
 		return fmt.Errorf("storage: vacuum analyze: %w", err)
 	}
 	return nil

@@ -53,6 +53,8 @@ func TestBenchLoadMatchesRaw(t *testing.T) {
 			{Filter: storage.StatsFilter{From: days(50), To: days(0), Sites: []string{"west"}, Survey: "fft"}, Bucket: stats.Day},
 			{Filter: storage.StatsFilter{From: days(125), To: days(-1), Provider: "p1"}, CurrentFrom: days(55), PreviousTo: days(70), Bucket: stats.Week, BySite: true},
 			{Filter: storage.StatsFilter{From: days(125), To: days(-1), Channel: "kiosk"}, CurrentFrom: days(55), PreviousTo: days(70)},
+			{Filter: storage.StatsFilter{From: days(120), To: days(-1), Department: "a", Channel: "kiosk"}, Bucket: stats.Week},
+			{Filter: storage.StatsFilter{From: days(125), To: days(-1), Department: "b", Survey: "nps"}, CurrentFrom: days(55), PreviousTo: days(70), BySite: true},
 		} {
 			t.Run(fmt.Sprint("query", i), func(t *testing.T) {
 				gotC, err := s.StatsCounts(ctx, q)

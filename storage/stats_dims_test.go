@@ -144,7 +144,7 @@ func dump(t *testing.T, s *Store, table, order string) []string {
 }
 
 // TestDimRollupBackfill checks that the per-dimension rollups the writer and
-// retag keep up to date equal what migration 0008 computes from the fine
+// retag keep up to date equal what migrations 0008 and 0010 compute from the fine
 // rollups, on both engines: so the backfill of an existing database is
 // right, and so are the tables after submissions and a retag.
 func TestDimRollupBackfill(t *testing.T) {
@@ -186,7 +186,8 @@ func TestDimRollupBackfill(t *testing.T) {
 			if err := s.SaveRetag(ctx, items, results); err != nil {
 				t.Fatal(err)
 			}
-			tables := map[string]string{"rollup_dim_daily": "dim, value, day, site, channel", "rollup_dim_themes": "dim, value, day, site, channel, theme, polarity"}
+			tables := map[string]string{"rollup_dim_daily": "dim, value, day, site, channel", "rollup_dim_themes": "dim, value, day, site, channel, theme, polarity",
+				"rollup_dept_dim_themes": "department, dim, value, day, site, channel, theme, polarity"}
 			written := map[string][]string{}
 			for table, order := range tables {
 				written[table] = dump(t, s, table, order)
@@ -197,21 +198,23 @@ func TestDimRollupBackfill(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			b, err := migrationFS.ReadFile("migrations/0008_dashboard_dims.sql")
-			if err != nil {
-				t.Fatal(err)
-			}
 			n := 0
-			for _, st := range splitStatements(s.dialectSQL(string(b))) {
-				if strings.HasPrefix(st, "INSERT") {
-					if _, err := s.wdb.Exec(st); err != nil {
-						t.Fatalf("backfill: %v", err)
+			for _, m := range []string{"0008_dashboard_dims", "0010_dashboard_dept_dims"} {
+				b, err := migrationFS.ReadFile("migrations/" + m + ".sql")
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, st := range splitStatements(s.dialectSQL(string(b))) {
+					if strings.HasPrefix(st, "INSERT") {
+						if _, err := s.wdb.Exec(st); err != nil {
+							t.Fatalf("backfill %s: %v", m, err)
+						}
+						n++
 					}
-					n++
 				}
 			}
-			if n != 6 {
-				t.Fatalf("ran %d backfill statements, want 6", n)
+			if n != 9 {
+				t.Fatalf("ran %d backfill statements, want 9", n)
 			}
 			for table, order := range tables {
 				if got := dump(t, s, table, order); !reflect.DeepEqual(got, written[table]) {

@@ -57,6 +57,7 @@ var (
 	upsertMonthThemes = newUpsert("rollup_themes_month", []string{"month", "site", "department", "provider", "survey", "channel", "theme", "polarity"}, []string{"n"})
 	upsertMonthTheme  = newUpsert("rollup_site_themes_month", []string{"month", "site", "theme", "polarity"}, []string{"n"})
 	upsertDimTheme    = newUpsert("rollup_dim_themes", []string{"dim", "value", "day", "site", "channel", "theme", "polarity"}, []string{"n"})
+	upsertDeptDim     = newUpsert("rollup_dept_dim_themes", []string{"department", "dim", "value", "day", "site", "channel", "theme", "polarity"}, []string{"n"})
 )
 
 // write calls exec with u for each row of args (the rows' arguments one
@@ -209,11 +210,56 @@ func (b *rollupBatch) coarseUpserts(exec func(query string, args ...any) error) 
 	for _, k := range dtkeys {
 		args = append(args, k.Dim, k.Value, k.Day, k.Site, k.Channel, k.Theme, k.Polarity, dthemes[k])
 	}
-	return upsertDimTheme.write(exec, args)
+	if err := upsertDimTheme.write(exec, args); err != nil {
+		return err
+	}
+	etkeys, ethemes := b.deptDims()
+	args = nil
+	for _, k := range etkeys {
+		args = append(args, k.Department, k.Dim, k.Value, k.Day, k.Site, k.Channel, k.Theme, k.Polarity, ethemes[k])
+	}
+	return upsertDeptDim.write(exec, args)
 }
 
-// rollupDims turns the per-dimension rollups off, only for the benchmark
-// that prices them (stats_rollup_bench_test.go); the tables are then wrong.
+// deptDimKey is a row of the department-keyed per-dimension theme rollup
+// (migration 0010): a dimThemeKey within one named department.
+type deptDimKey struct {
+	Department string
+	dimThemeKey
+}
+
+// deptDims sums a batch's fine theme keys per department and dimension,
+// keys in the table's primary-key order.
+func (b *rollupBatch) deptDims() ([]deptDimKey, map[deptDimKey]int64) {
+	themes := map[deptDimKey]int64{}
+	for k, n := range b.themes {
+		if k.Department == "" {
+			continue
+		}
+		for _, dk := range dimsOf(k.rollupKey) {
+			themes[deptDimKey{k.Department, dimThemeKey{dk, k.Theme, k.Polarity}}] += n
+		}
+	}
+	keys := make([]deptDimKey, 0, len(themes))
+	for k := range themes {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.Department != b.Department {
+			return a.Department < b.Department
+		}
+		if a.dimKey != b.dimKey {
+			return a.dimKey.less(b.dimKey)
+		}
+		return a.Theme < b.Theme || a.Theme == b.Theme && a.Polarity < b.Polarity
+	})
+	return keys, themes
+}
+
+// rollupDims turns the per-dimension rollups (migrations 0008 and 0010)
+// off, only for the benchmark that prices them (stats_dims_test.go); the
+// tables are then wrong.
 var rollupDims = true
 
 // dimKey is a row of the per-dimension rollups (migration 0008): one named

@@ -206,7 +206,7 @@ func TestStatsRollupMatchesRaw(t *testing.T) {
 			}
 			// Every rollup the filter can pick: site level, department
 			// level, per dimension (alone or with sites) and fine.
-			switch rng.IntN(12) {
+			switch rng.IntN(15) {
 			case 0:
 				q.Filter.Sites = []string{"east"}
 			case 1:
@@ -229,6 +229,12 @@ func TestStatsRollupMatchesRaw(t *testing.T) {
 				q.Filter.Sites, q.Filter.Survey = []string{}, "fft"
 			case 10:
 				q.Filter.Provider, q.Filter.Survey = "p1", "nps"
+			case 11:
+				q.Filter.Department, q.Filter.Survey, q.Filter.Channel = "b", "fft", "kiosk"
+			case 12:
+				q.Filter.Sites, q.Filter.Department, q.Filter.Provider = []string{"west"}, "a", "p1"
+			case 13:
+				q.Filter.Department, q.Filter.Survey = "a", "nps"
 			}
 			t.Run(fmt.Sprintf("trial%d", trial), func(t *testing.T) {
 				gotC, err := s.StatsCounts(ctx, q)

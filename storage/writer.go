@@ -123,6 +123,10 @@ func (w *groupWriter) close() {
 	w.mu.Unlock()
 	<-w.done
 	w.ckpt.close()
+	w.closeStatements()
+}
+
+func (w *groupWriter) closeStatements() {
 	w.coarse.close()
 	for _, st := range []*sql.Stmt{w.insResp, w.insAnswer, w.insTheme, w.insContact, w.useInvite, w.delResp, w.lookupResp, w.upDaily, w.upTheme, w.insCase} {
 		if st != nil {
@@ -134,7 +138,16 @@ func (w *groupWriter) close() {
 	}
 }
 
+// prepare prepares the writer's one-row statements (all that BenchLoad and
+// the careful path need), then the multi-row ones.
 func (w *groupWriter) prepare() error {
+	if err := w.prepareOne(); err != nil {
+		return err
+	}
+	return w.prepareMulti()
+}
+
+func (w *groupWriter) prepareOne() error {
 	db := w.s.wdb
 	var err error
 	p := func(q string) *sql.Stmt {
@@ -164,6 +177,12 @@ func (w *groupWriter) prepare() error {
 	if err != nil {
 		return fmt.Errorf("storage: prepare writer statements: %w", err)
 	}
+	return w.prepareMulti()
+}
+
+// prepareMulti prepares the multi-row inserts of the batch's fast path.
+func (w *groupWriter) prepareMulti() error {
+	db := w.s.wdb
 	w.multiResp = newMultiInsert(db, `INSERT INTO responses (id, survey, survey_version, site, department, provider, channel, lang,
 		submitted_at, local_day, fingerprint, fft, nps, wants_contact, device_id) VALUES `, 15,
 		` ON CONFLICT (id) DO NOTHING RETURNING id, seq`)
