@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -146,23 +145,13 @@ func (s *Store) benchLoadPostgres(ctx context.Context, rs []*NewResponse) error 
 // monthly and per-dimension, in the writer's order) for one pipelined round trip.
 func (b *rollupBatch) pgxBatch() *pgx.Batch {
 	pb := &pgx.Batch{}
-	keys := make([]rollupKey, 0, len(b.daily))
-	for k := range b.daily {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
-	for _, k := range keys {
+	for _, k := range sortedKeys(b.daily, rollupKey.less) {
 		c := b.daily[k]
 		pb.Queue(upsertDaily, k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel,
 			c.Responses, c.FFT[0], c.FFT[1], c.FFT[2], c.FFT[3], c.FFT[4], c.FFT[5],
 			c.Promoters, c.Passives, c.Detractors, c.Comments, c.Positive, c.Neutral, c.Negative, c.Mixed)
 	}
-	tkeys := make([]themeKey, 0, len(b.themes))
-	for k := range b.themes {
-		tkeys = append(tkeys, k)
-	}
-	sortThemeKeys(tkeys)
-	for _, k := range tkeys {
+	for _, k := range sortedKeys(b.themes, themeKey.less) {
 		pb.Queue(upsertTheme, k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel, k.Theme, k.Polarity, b.themes[k])
 	}
 	b.coarseUpserts(func(q string, args ...any) error { pb.Queue(q, args...); return nil })

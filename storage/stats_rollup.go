@@ -90,39 +90,41 @@ func (b *rollupBatch) coarse(keepDept bool) ([]rollupKey, map[rollupKey]*dailyCo
 	}
 	daily := map[rollupKey]*dailyCounts{}
 	for k, c := range b.daily {
-		ck := cut(k)
-		d := daily[ck]
-		if d == nil {
-			d = &dailyCounts{}
-			daily[ck] = d
-		}
-		d.add(c)
+		addCounts(daily, cut(k), c)
 	}
-	keys := make([]rollupKey, 0, len(daily))
-	for k := range daily {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
 	themes := map[themeKey]int64{}
 	for k, n := range b.themes {
 		themes[themeKey{cut(k.rollupKey), k.Theme, k.Polarity}] += n
 	}
-	tkeys := make([]themeKey, 0, len(themes))
-	for k := range themes {
-		tkeys = append(tkeys, k)
-	}
-	sortThemeKeys(tkeys)
-	return keys, daily, tkeys, themes
+	return sortedKeys(daily, rollupKey.less), daily, sortedKeys(themes, themeKey.less), themes
 }
 
-func sortThemeKeys(tkeys []themeKey) {
-	sort.Slice(tkeys, func(i, j int) bool {
-		a, b := tkeys[i], tkeys[j]
-		if a.rollupKey != b.rollupKey {
-			return a.rollupKey.less(b.rollupKey)
-		}
-		return a.Theme < b.Theme || a.Theme == b.Theme && a.Polarity < b.Polarity
-	})
+func (a themeKey) less(b themeKey) bool {
+	if a.rollupKey != b.rollupKey {
+		return a.rollupKey.less(b.rollupKey)
+	}
+	return a.Theme < b.Theme || a.Theme == b.Theme && a.Polarity < b.Polarity
+}
+
+// sortedKeys returns m's keys in less order: every rollup table is written
+// in key order (no deadlocks between PostgreSQL instances).
+func sortedKeys[K comparable, V any](m map[K]V, less func(a, b K) bool) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return less(keys[i], keys[j]) })
+	return keys
+}
+
+// addCounts adds c to the row k of m, making the row if it is new.
+func addCounts[K comparable](m map[K]*dailyCounts, k K, c *dailyCounts) {
+	d := m[k]
+	if d == nil {
+		d = &dailyCounts{}
+		m[k] = d
+	}
+	d.add(c)
 }
 
 // coarseUpserts calls exec with the upserts of the site-level, the
@@ -161,11 +163,7 @@ func (b *rollupBatch) coarseUpserts(exec func(query string, args ...any) error) 
 	}
 	// By month: the fine rollups, and the site-level themes.
 	m := b.months()
-	keys := make([]rollupKey, 0, len(m.daily))
-	for k := range m.daily {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
+	keys := sortedKeys(m.daily, rollupKey.less)
 	// Each statement's arguments are a slice of their own: a pgx batch
 	// keeps them until it is sent.
 	var args []any
@@ -175,13 +173,8 @@ func (b *rollupBatch) coarseUpserts(exec func(query string, args ...any) error) 
 	if err := upsertMonthDaily.write(exec, args); err != nil {
 		return err
 	}
-	tkeys := make([]themeKey, 0, len(m.themes))
-	for k := range m.themes {
-		tkeys = append(tkeys, k)
-	}
-	sortThemeKeys(tkeys)
 	args = nil
-	for _, k := range tkeys {
+	for _, k := range sortedKeys(m.themes, themeKey.less) {
 		args = append(args, k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel, k.Theme, k.Polarity, m.themes[k])
 	}
 	if err := upsertMonthThemes.write(exec, args); err != nil {
@@ -240,21 +233,12 @@ func (b *rollupBatch) deptDims() ([]deptDimKey, map[deptDimKey]int64) {
 			themes[deptDimKey{k.Department, dimThemeKey{dk, k.Theme, k.Polarity}}] += n
 		}
 	}
-	keys := make([]deptDimKey, 0, len(themes))
-	for k := range themes {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
+	return sortedKeys(themes, func(a, b deptDimKey) bool {
 		if a.Department != b.Department {
 			return a.Department < b.Department
 		}
-		if a.dimKey != b.dimKey {
-			return a.dimKey.less(b.dimKey)
-		}
-		return a.Theme < b.Theme || a.Theme == b.Theme && a.Polarity < b.Polarity
-	})
-	return keys, themes
+		return a.dimThemeKey.less(b.dimThemeKey)
+	}), themes
 }
 
 // rollupDims turns the per-dimension rollups (migrations 0008 and 0010)
@@ -284,6 +268,13 @@ type dimThemeKey struct {
 	Theme, Polarity string
 }
 
+func (a dimThemeKey) less(b dimThemeKey) bool {
+	if a.dimKey != b.dimKey {
+		return a.dimKey.less(b.dimKey)
+	}
+	return a.Theme < b.Theme || a.Theme == b.Theme && a.Polarity < b.Polarity
+}
+
 // dimsOf lists the per-dimension rows a fine rollup key adds to; "none" is
 // left out, since no filter can ask for it.
 func dimsOf(k rollupKey) []dimKey {
@@ -306,37 +297,16 @@ func (b *rollupBatch) dims() ([]dimKey, map[dimKey]*dailyCounts, []dimThemeKey, 
 	daily := map[dimKey]*dailyCounts{}
 	for k, c := range b.daily {
 		for _, dk := range dimsOf(k) {
-			d := daily[dk]
-			if d == nil {
-				d = &dailyCounts{}
-				daily[dk] = d
-			}
-			d.add(c)
+			addCounts(daily, dk, c)
 		}
 	}
-	keys := make([]dimKey, 0, len(daily))
-	for k := range daily {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
 	themes := map[dimThemeKey]int64{}
 	for k, n := range b.themes {
 		for _, dk := range dimsOf(k.rollupKey) {
 			themes[dimThemeKey{dk, k.Theme, k.Polarity}] += n
 		}
 	}
-	tkeys := make([]dimThemeKey, 0, len(themes))
-	for k := range themes {
-		tkeys = append(tkeys, k)
-	}
-	sort.Slice(tkeys, func(i, j int) bool {
-		a, b := tkeys[i], tkeys[j]
-		if a.dimKey != b.dimKey {
-			return a.dimKey.less(b.dimKey)
-		}
-		return a.Theme < b.Theme || a.Theme == b.Theme && a.Polarity < b.Polarity
-	})
-	return keys, daily, tkeys, themes
+	return sortedKeys(daily, dimKey.less), daily, sortedKeys(themes, dimThemeKey.less), themes
 }
 
 func (d *dailyCounts) add(c *dailyCounts) {
@@ -357,13 +327,7 @@ func (b *rollupBatch) months() *rollupBatch {
 		return k
 	}
 	for k, c := range b.daily {
-		mk := month(k)
-		d := m.daily[mk]
-		if d == nil {
-			d = &dailyCounts{}
-			m.daily[mk] = d
-		}
-		d.add(c)
+		addCounts(m.daily, month(k), c)
 	}
 	for k, n := range b.themes {
 		m.themes[themeKey{month(k.rollupKey), k.Theme, k.Polarity}] += n

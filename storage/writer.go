@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -637,12 +636,7 @@ func multiRowSQL(q string, rows int) (string, error) {
 // write writes the fine rollups with daily and theme, then the coarse ones
 // with coarse (or, when it is nil, statements prepared for this call).
 func (b *rollupBatch) write(ctx context.Context, tx *sql.Tx, coarse func(q string, args ...any) error, daily, theme func(args ...any) error) error {
-	keys := make([]rollupKey, 0, len(b.daily))
-	for k := range b.daily {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
-	for _, k := range keys {
+	for _, k := range sortedKeys(b.daily, rollupKey.less) {
 		c := b.daily[k]
 		if err := daily(k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel,
 			c.Responses, c.FFT[0], c.FFT[1], c.FFT[2], c.FFT[3], c.FFT[4], c.FFT[5],
@@ -650,20 +644,7 @@ func (b *rollupBatch) write(ctx context.Context, tx *sql.Tx, coarse func(q strin
 			return fmt.Errorf("storage: update daily rollup: %w", err)
 		}
 	}
-	tkeys := make([]themeKey, 0, len(b.themes))
-	for k := range b.themes {
-		tkeys = append(tkeys, k)
-	}
-	sort.Slice(tkeys, func(i, j int) bool {
-		if tkeys[i].rollupKey != tkeys[j].rollupKey {
-			return tkeys[i].rollupKey.less(tkeys[j].rollupKey)
-		}
-		if tkeys[i].Theme != tkeys[j].Theme {
-			return tkeys[i].Theme < tkeys[j].Theme
-		}
-		return tkeys[i].Polarity < tkeys[j].Polarity
-	})
-	for _, k := range tkeys {
+	for _, k := range sortedKeys(b.themes, themeKey.less) {
 		if err := theme(k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel,
 			k.Theme, k.Polarity, b.themes[k]); err != nil {
 			return fmt.Errorf("storage: update theme rollup: %w", err)
