@@ -181,15 +181,15 @@ func (w *groupWriter) prepareOne() error {
 
 // prepareMulti prepares the multi-row inserts of the batch's fast path.
 func (w *groupWriter) prepareMulti() error {
-	db := w.s.wdb
-	w.multiResp = newMultiInsert(db, `INSERT INTO responses (id, survey, survey_version, site, department, provider, channel, lang,
+	db, anon := w.s.wdb, w.s.dialect == "sqlite"
+	w.multiResp = newMultiInsert(db, anon, `INSERT INTO responses (id, survey, survey_version, site, department, provider, channel, lang,
 		submitted_at, local_day, fingerprint, fft, nps, wants_contact, device_id) VALUES `, 15,
 		` ON CONFLICT (id) DO NOTHING RETURNING id, seq`)
-	w.multiAnswer = newMultiInsert(db, `INSERT INTO answers (response_seq, question, position, qtype, intent, value_num, value_text,
+	w.multiAnswer = newMultiInsert(db, anon, `INSERT INTO answers (response_seq, question, position, qtype, intent, value_num, value_text,
 		value_choices, sentiment, score, themes, analyzer_version) VALUES `, 12, ``)
-	w.multiTheme = newMultiInsert(db, `INSERT INTO comment_themes (response_seq, question, theme, polarity) VALUES `, 4, ``)
-	w.multiContact = newMultiInsert(db, `INSERT INTO contacts (response_seq, sealed, created_at) VALUES `, 3, ``)
-	w.multiCase = newMultiInsert(db, `INSERT INTO cases (response_seq, response_id, site, status, urgent, reasons,
+	w.multiTheme = newMultiInsert(db, anon, `INSERT INTO comment_themes (response_seq, question, theme, polarity) VALUES `, 4, ``)
+	w.multiContact = newMultiInsert(db, anon, `INSERT INTO contacts (response_seq, sealed, created_at) VALUES `, 3, ``)
+	w.multiCase = newMultiInsert(db, anon, `INSERT INTO cases (response_seq, response_id, site, status, urgent, reasons,
 		opened_at, opened_month, due_at, updated_at) VALUES `, 10, ` RETURNING response_seq, id`)
 	// Every row count, now: inside a batch's transaction SQLite's single
 	// write connection is busy, and preparing would wait for it forever.
