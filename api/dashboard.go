@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/gofiber/fiber/v2"
@@ -20,9 +21,9 @@ func (s *Server) dashboardRoutes(app *fiber.App) {
 	s.handle(app, "GET", "/dashboard/comments", permStaffPage, s.dashComments)
 
 	v1 := "/api/v1"
-	s.handle(app, "GET", v1+"/stats/summary", permStaff, s.apiStatsSummary)
-	s.handle(app, "GET", v1+"/stats/trend", permStaff, s.apiStatsTrend)
-	s.handle(app, "GET", v1+"/stats/themes", permStaff, s.apiStatsThemes)
+	s.handle(app, "GET", v1+"/stats/summary", permStaff, statsAPI(s, s.summary))
+	s.handle(app, "GET", v1+"/stats/trend", permStaff, statsAPI(s, s.trend))
+	s.handle(app, "GET", v1+"/stats/themes", permStaff, statsAPI(s, s.themes))
 }
 
 // dashData is what every dashboard template receives in Page.Data.
@@ -176,38 +177,18 @@ func (s *Server) statsJSON(c *fiber.Ctx, f *dashFilter, data any) error {
 		PrevTo: day(f.P.PrevTo), MinCell: s.cfg.MinCell, Data: data})
 }
 
-func (s *Server) apiStatsSummary(c *fiber.Ctx) error {
-	f, err := s.parseDashFilter(c)
-	if err != nil {
-		return err
+// statsAPI is a stats endpoint: the dashboard's filter, the numbers behind
+// one of its pages, and the common envelope.
+func statsAPI[T any](s *Server, numbers func(context.Context, *dashFilter) (T, error)) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		f, err := s.parseDashFilter(c)
+		if err != nil {
+			return err
+		}
+		data, err := numbers(c.UserContext(), f)
+		if err != nil {
+			return err
+		}
+		return s.statsJSON(c, f, data)
 	}
-	sum, err := s.summary(c.UserContext(), f)
-	if err != nil {
-		return err
-	}
-	return s.statsJSON(c, f, sum)
-}
-
-func (s *Server) apiStatsTrend(c *fiber.Ctx) error {
-	f, err := s.parseDashFilter(c)
-	if err != nil {
-		return err
-	}
-	t, err := s.trend(c.UserContext(), f)
-	if err != nil {
-		return err
-	}
-	return s.statsJSON(c, f, t)
-}
-
-func (s *Server) apiStatsThemes(c *fiber.Ctx) error {
-	f, err := s.parseDashFilter(c)
-	if err != nil {
-		return err
-	}
-	r, err := s.themes(c.UserContext(), f)
-	if err != nil {
-		return err
-	}
-	return s.statsJSON(c, f, r)
 }
