@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/carevoice/carevoice/analytics"
 	"github.com/carevoice/carevoice/storage"
@@ -273,5 +274,38 @@ func TestServeWithoutDemoMakesOnlyTheAdmin(t *testing.T) {
 	}
 	if n, _ := st.CountResponses(context.Background()); n != 0 {
 		t.Errorf("got %d responses, want 0", n)
+	}
+}
+
+// TestConfigEnvErrors: a bad value in one of the tuning variables stops the
+// start with a message that names it; a good one is taken.
+func TestConfigEnvErrors(t *testing.T) {
+	for _, tc := range []struct {
+		env, value string
+		ok         bool
+		delay      time.Duration // for CAREVOICE_COMMIT_DELAY
+	}{
+		{"CAREVOICE_COMMIT_DELAY", "5ms", true, 5 * time.Millisecond},
+		{"CAREVOICE_COMMIT_DELAY", "0", true, 0},
+		{"CAREVOICE_COMMIT_DELAY", "soon", false, 0},
+		{"CAREVOICE_COMMIT_DELAY", "-1ms", false, 0},
+		{"CAREVOICE_COMMIT_DELAY", "2s", false, 0},
+		{"CAREVOICE_MIN_CELL", "0", false, 0},
+		{"CAREVOICE_KIOSK_IDLE", "5ms", false, 0},
+	} {
+		t.Run(tc.env+"="+tc.value, func(t *testing.T) {
+			t.Setenv(tc.env, tc.value)
+			c := &config{TZ: "UTC", MinCell: 10}
+			err := c.validate()
+			if tc.ok != (err == nil) {
+				t.Fatalf("validate: %v", err)
+			}
+			if err != nil && !strings.Contains(err.Error(), tc.env) {
+				t.Errorf("error %q does not name %s", err, tc.env)
+			}
+			if tc.ok && c.CommitDelay != tc.delay {
+				t.Errorf("commit delay %v", c.CommitDelay)
+			}
+		})
 	}
 }
