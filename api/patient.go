@@ -89,7 +89,7 @@ func (s *Server) showForm(c *fiber.Ctx, t surveyTarget, status int, prev *formDa
 	if d == nil {
 		// The id is made here, so that pressing Send twice, or the browser
 		// re-posting, stores one response.
-		d = &formData{ID: uuid.NewString(), Values: map[string][]string{}}
+		d = &formData{ID: newResponseID(), Values: map[string][]string{}}
 	}
 	d.Survey, d.Action = def, t.action
 	d.Hidden = map[string]string{}
@@ -200,7 +200,7 @@ func (s *Server) postForm(c *fiber.Ctx, t surveyTarget) error {
 	}
 	sub, d := formSubmission(c, def, t, lang)
 	if !survey.ValidID(sub.ID) {
-		sub.ID = uuid.NewString() // a form from an old page; still one response per post
+		sub.ID = newResponseID() // a form from an old page; still one response per post
 		d.ID = sub.ID
 	}
 	out, err := s.submit(c.UserContext(), principal(c), sub)
@@ -348,7 +348,7 @@ func (s *Server) kioskForm(c *fiber.Ctx) error {
 	c.Set("X-Robots-Tag", "noindex")
 	var prev *formData
 	if c.Query("reset") != "" {
-		prev = &formData{ID: uuid.NewString(), Values: map[string][]string{}, Notice: s.i18n.T(s.lang(c), "kiosk.reset")}
+		prev = &formData{ID: newResponseID(), Values: map[string][]string{}, Notice: s.i18n.T(s.lang(c), "kiosk.reset")}
 	}
 	return s.showForm(c, t, fiber.StatusOK, prev)
 }
@@ -381,3 +381,10 @@ func validUTF8(vs ...string) []string {
 	}
 	return out
 }
+
+// newResponseID makes the id (the idempotency key) of a response whose form
+// we render: a UUIDv7, whose first 48 bits are the time, so that new ids go
+// to the end of the responses' unique index instead of to a random page of
+// it (with a random id every submission dirties one more page of that index,
+// written to the WAL at its commit; see BENCHMARKS.md, issue 6).
+func newResponseID() string { return uuid.Must(uuid.NewV7()).String() }

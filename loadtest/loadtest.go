@@ -307,11 +307,13 @@ func (w *worker) logf(format string, args ...any) {
 	}
 }
 
+// uuid makes ids as CareVoice's own forms and kiosks do: UUIDv7, the time
+// in milliseconds then random bits (api.newResponseID, static/js/kiosk.js).
 func (w *worker) uuid() string {
 	var b [16]byte
-	binary.LittleEndian.PutUint64(b[:8], w.rng.Uint64())
+	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixMilli())<<16|w.rng.Uint64()&0xffff)
 	binary.LittleEndian.PutUint64(b[8:], w.rng.Uint64())
-	b[6] = b[6]&0x0f | 0x40
+	b[6] = b[6]&0x0f | 0x70
 	b[8] = b[8]&0x3f | 0x80
 	var s [36]byte
 	hex.Encode(s[0:8], b[0:4])

@@ -27,6 +27,9 @@ func TestBodiesAreValid(t *testing.T) {
 			t.Fatalf("id %s generated twice", id)
 		}
 		seen[id] = true
+		if id[14] != '7' {
+			t.Fatalf("id %s is not a UUIDv7 like our forms' ids", id)
+		}
 		body := w.build(nil, id)
 		var sub survey.Submission
 		if err := json.Unmarshal(body, &sub); err != nil {

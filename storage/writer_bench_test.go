@@ -71,7 +71,9 @@ func BenchmarkGroupCommit(b *testing.B) {
 		n := seq.Add(1)
 		st := sites[rng.IntN(len(sites))]
 		at := time.Now()
-		id := fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", rng.Uint32(), rng.IntN(1<<16), rng.IntN(1<<12), rng.IntN(1<<12), n)
+		// UUIDv7, as our forms and kiosks make them (time first).
+		ms := at.UnixMilli()
+		id := fmt.Sprintf("%08x-%04x-7%03x-8%03x-%012x", ms>>16, ms&0xffff, rng.IntN(1<<12), rng.IntN(1<<12), n)
 		r := &storage.NewResponse{ID: id, SurveyVersion: 1, Site: st.slug, Lang: "en", SubmittedAt: at,
 			LocalDay: at.In(st.loc).Format(time.DateOnly), Fingerprint: id, Channel: "link"}
 		switch k := rng.IntN(20); {

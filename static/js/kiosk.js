@@ -37,11 +37,14 @@
 
   function $(id) { return document.getElementById(id); }
 
+  // uuid makes a response id (the idempotency key) as a UUIDv7: the time in
+  // milliseconds first, so that the server's index of ids grows at its end
+  // rather than at a random page (see BENCHMARKS.md, issue 6).
   function uuid() {
-    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
-    var b = new Uint8Array(16);
+    var b = new Uint8Array(16), ms = Date.now(), i;
     crypto.getRandomValues(b);
-    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+    for (i = 5; i >= 0; i--) { b[i] = ms % 256; ms = Math.floor(ms / 256); }
+    b[6] = (b[6] & 15) | 112; b[8] = (b[8] & 63) | 128;
     var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   }
