@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	mrand "math/rand/v2"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -25,9 +26,18 @@ import (
 // machine, and the mean batch.
 //
 //	go test -run XXX -bench GroupCommit -benchtime 20000x -count 3 ./storage/
+//
+// With CAREVOICE_BENCH_DB=file it starts from a copy of that SQLite file
+// instead of an empty one (a `carevoice dashbench --seed-only` database),
+// to price a submission in a database that already holds many responses.
 func BenchmarkGroupCommit(b *testing.B) {
 	ctx := context.Background()
-	s := storagetest.SQLite(b)
+	var s *storage.Store
+	if src := os.Getenv("CAREVOICE_BENCH_DB"); src != "" {
+		s = storagetest.SQLiteCopy(b, src)
+	} else {
+		s = storagetest.SQLite(b)
+	}
 	an, err := analytics.New()
 	if err != nil {
 		b.Fatal(err)

@@ -39,6 +39,29 @@ func SQLite(tb testing.TB) *storage.Store {
 	return open(tb, storage.Config{SQLitePath: filepath.Join(tb.TempDir(), "carevoice.db"), Logger: Quiet})
 }
 
+// SQLiteCopy opens a migrated store on a copy, in a temp dir, of the SQLite
+// file src (a benchmark's database of a given size).
+func SQLiteCopy(tb testing.TB, src string) *storage.Store {
+	tb.Helper()
+	dst := filepath.Join(tb.TempDir(), "carevoice.db")
+	in, err := os.Open(src)
+	if err != nil {
+		tb.Fatalf("open %s: %v", src, err)
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err == nil {
+		_, err = io.Copy(out, in)
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		tb.Fatalf("copy %s: %v", src, err)
+	}
+	return open(tb, storage.Config{SQLitePath: dst, Logger: Quiet})
+}
+
 // PostgresURL returns a URL to a fresh, empty schema that is dropped when the
 // test ends, or skips the test when no PostgreSQL is configured.
 func PostgresURL(tb testing.TB) string {
