@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -37,10 +38,28 @@ type Provider struct {
 
 // Location returns the site's time zone, UTC when unknown.
 func (s *Site) Location() *time.Location {
-	if loc, err := time.LoadLocation(s.TimeZone); err == nil {
+	if loc, err := loadZone(s.TimeZone); err == nil {
 		return loc
 	}
 	return time.UTC
+}
+
+// zones holds the time zones loaded so far, by name. time.LoadLocation reads
+// and parses the zone's file on every call: done for each submission, that
+// was ~10 % of the server's CPU under load (pprof, BENCHMARKS.md). Only
+// zones that loaded are kept, so the map is bounded by the zone database.
+var zones sync.Map
+
+func loadZone(name string) (*time.Location, error) {
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	zones.Store(name, loc)
+	return loc, nil
 }
 
 // HasDepartment reports whether slug names one of the site's departments.
