@@ -139,8 +139,10 @@ func (s *Store) openSQLite(cfg Config, gcfg *gorm.Config) error {
 	common := "_foreign_keys=on&_busy_timeout=10000&_journal_mode=WAL&_synchronous=FULL&_mutex=no"
 	u := "file:" + (&url.URL{Path: path}).EscapedPath()
 	// The writer's page cache (64 MiB) holds the hot part of the responses
-	// id index at a million rows, where random UUIDs touch a new page for
-	// nearly every insert; the default 2 MiB would go to the OS each time.
+	// id index at a million rows. Our forms and kiosks make time-ordered
+	// ids (UUIDv7) that append to it, but API clients may send random UUIDs,
+	// which touch a new page for nearly every insert; the default 2 MiB
+	// would go to the OS each time.
 	wdsn := u + "?" + common + "&_txlock=immediate&_cache_size=-65536"
 	rdsn := u + "?" + common + "&_query_only=1"
 	if s.w, err = gorm.Open(sqlite.Open(wdsn), gcfg); err != nil {
