@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
+	"github.com/carevoice/carevoice/cases"
 	"github.com/carevoice/carevoice/secure"
 	"github.com/carevoice/carevoice/storage"
 	"github.com/carevoice/carevoice/survey"
@@ -30,10 +32,13 @@ type formData struct {
 	Notice      string
 	IdleSeconds int
 	YouSaid     []string
+	// Promise tells a patient who asks to be contacted when that will be.
+	Promise string
 }
 
 type thanksData struct {
 	WantsContact bool
+	Promise      string // when we will contact them, by the site's rule
 	Again        string
 	ResetSeconds int
 	YouSaid      []string
@@ -111,6 +116,7 @@ func (s *Server) showForm(c *fiber.Ctx, t surveyTarget, status int, prev *formDa
 	}
 	if t.kiosk {
 		d.IdleSeconds = int(s.cfg.KioskIdle.Seconds())
+		d.Promise = s.contactPromise(ctx, t.site, lang) // the kiosk's own thank-you panel
 	}
 	d.YouSaid = s.youSaid(c, t.site, lang)
 	p := s.page(c, lang, textIn(def.Title, lang), d)
@@ -235,7 +241,7 @@ func (s *Server) postForm(c *fiber.Ctx, t surveyTarget) error {
 		return err
 	}
 	p := s.page(c, lang, s.i18n.T(lang, "thanks.title"),
-		thanksData{WantsContact: out.wantsContact, Again: t.again, ResetSeconds: 10, YouSaid: s.youSaid(c, t.site, lang)})
+		thanksData{WantsContact: out.wantsContact, Promise: s.contactPromise(c.UserContext(), t.site, lang), Again: t.again, ResetSeconds: 10, YouSaid: s.youSaid(c, t.site, lang)})
 	p.Kiosk = t.kiosk
 	p.Langs = s.formLangs(t, lang)
 	return s.render(c, fiber.StatusOK, "thanks", p)
@@ -388,3 +394,19 @@ func validUTF8(vs ...string) []string {
 // it (with a random id every submission dirties one more page of that index,
 // written to the WAL at its commit; see BENCHMARKS.md, issue 6).
 func newResponseID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// contactPromise is the thank-you line for a patient who asked to be
+// contacted, with the site's own deadline for the first contact (its case
+// rules, which a manager can change), so that we never promise a day the
+// clinic doesn't keep.
+func (s *Server) contactPromise(ctx context.Context, site, lang string) string {
+	rules, err := s.caseRules(ctx, site)
+	if err != nil {
+		rules = cases.DefaultRules() // what caseFor falls back to as well
+	}
+	key := "thanks.contact"
+	if rules.DueWorkingDays == 1 {
+		key = "thanks.contact.one"
+	}
+	return strings.ReplaceAll(s.i18n.T(lang, key), "{days}", strconv.Itoa(rules.DueWorkingDays))
+}

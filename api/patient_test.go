@@ -588,3 +588,29 @@ func TestRestartKeepsResponses(t *testing.T) {
 		t.Errorf("retry after restart: got %d %s, want 200", r.StatusCode, r.Body)
 	}
 }
+
+// The thank-you page promises the first contact by the site's own rule,
+// which a manager can change, in the patient's language.
+func TestContactPromiseFollowsSiteRule(t *testing.T) {
+	e, _ := fileEnv(t)
+	admin := e.Token("admin")
+	for _, tt := range []struct {
+		days       int
+		lang, want string
+	}{
+		{2, "en", "we will contact you within 2 working days"},
+		{5, "en", "we will contact you within 5 working days"},
+		{1, "en", "we will contact you within 1 working day."},
+		{3, "es", "en un plazo de 3 días laborables"},
+		{1, "es", "en un plazo de 1 día laborable."},
+	} {
+		r := admin.JSON("PUT", "/api/v1/sites/main/case-rules", map[string]any{"fft_poor": true, "nps_detractor": true,
+			"ignored_dismissed": true, "due_working_days": tt.days, "working_days": []int{1, 2, 3, 4, 5}})
+		if r.StatusCode != 200 {
+			t.Fatalf("put rules: %d %s", r.StatusCode, r.Body)
+		}
+		id := formID(t, e.Anon().Get("/f/fft?site=main&lang="+tt.lang))
+		v := url.Values{"id": {id}, "site": {"main"}, "lang": {tt.lang}, "a.q1": {"2"}, "contact_ok": {"1"}, "contact_name": {"Ann"}, "contact_email": {"ann@example.org"}}
+		want(t, e.Anon().Form("/f/fft", v), 200, tt.want)
+	}
+}
