@@ -671,24 +671,32 @@ type stmtCache struct {
 // exec returns an exec function for coarseUpserts that runs in tx.
 func (c *stmtCache) exec(ctx context.Context, tx *sql.Tx) (exec func(q string, args ...any) error, done func()) {
 	var local []*sql.Stmt
+	// Each statement is bound to tx once a batch, not once a row: binding
+	// allocates and registers a new statement each time (~7 % of the
+	// coarse upserts' CPU in pprof).
+	bound := map[string]*sql.Stmt{}
 	return func(q string, args ...any) error {
-			c.mu.Lock()
-			st := c.m[q]
+			st := bound[q]
 			if st == nil {
-				if c.want == nil {
-					c.want = map[string]bool{}
+				c.mu.Lock()
+				st = c.m[q]
+				if st == nil {
+					if c.want == nil {
+						c.want = map[string]bool{}
+					}
+					c.want[q] = true
 				}
-				c.want[q] = true
-			}
-			c.mu.Unlock()
-			if st != nil {
-				st = tx.StmtContext(ctx, st)
-			} else {
-				var err error
-				if st, err = tx.PrepareContext(ctx, q); err != nil {
-					return err
+				c.mu.Unlock()
+				if st != nil {
+					st = tx.StmtContext(ctx, st)
+				} else {
+					var err error
+					if st, err = tx.PrepareContext(ctx, q); err != nil {
+						return err
+					}
+					local = append(local, st)
 				}
-				local = append(local, st)
+				bound[q] = st
 			}
 			_, err := st.ExecContext(ctx, args...)
 			return err
