@@ -1,15 +1,20 @@
 package api
 
 import (
+	"context"
+	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"math"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/carevoice/carevoice/secure"
+	"github.com/carevoice/carevoice/storage"
 )
 
 // RateLimits bounds what the public can send. A patient submits once a
@@ -17,12 +22,12 @@ import (
 // only bite on scripts and floods. Staff (a session or an API token) are
 // exempt: the load test and integrations use an admin token.
 //
-// Buckets live in each instance's memory. With several instances on one
-// PostgreSQL database a client whose requests are spread over N instances
-// may get up to N times the limit; we accept that rather than put a
-// database write in front of every public request (the very path the
-// limits protect). A load balancer that keeps a client on one instance
-// (hash on the client address) makes the limit exact.
+// With PostgreSQL the buckets are rows of the shared database (storage
+// TakeRateToken, one atomic upsert a limited request), so every instance
+// serving the clinic counts one limit together: a client spreading its
+// requests over N instances still gets the limit once, not N times. That
+// puts one small write in front of each public POST, which already writes
+// to the same database. SQLite is one process: its buckets stay in memory.
 type RateLimits struct {
 	PerIP    Rate // state-changing requests from one address without credentials
 	PerKiosk Rate // submissions from one kiosk key
@@ -57,17 +62,66 @@ func ParseRate(v string) (Rate, error) {
 }
 
 type rateLimiters struct {
-	ip, kiosk *secure.RateLimiter // nil: off
+	ip, kiosk *limiter // nil: off
 }
 
-func newRateLimiters(c RateLimits) rateLimiters {
-	mk := func(r Rate) *secure.RateLimiter {
+// limiter is one limit: shared through the database when the store can,
+// in this process's memory otherwise and while the database fails.
+type limiter struct {
+	prefix    string // of the shared key: "ip:" or "kiosk:"
+	perSecond float64
+	burst     int
+	shared    *storage.Store // nil: memory only
+	keys      *secure.Keyring
+	local     *secure.RateLimiter
+	warned    atomic.Int64 // when the fallback was last logged, Unix ns
+}
+
+func newRateLimiters(c RateLimits, st *storage.Store, keys *secure.Keyring) rateLimiters {
+	mk := func(prefix string, r Rate) *limiter {
 		if r.PerMinute <= 0 {
 			return nil
 		}
-		return secure.NewRateLimiter(r.PerMinute/60, r.Burst)
+		l := &limiter{prefix: prefix, perSecond: r.PerMinute / 60, burst: r.Burst,
+			local: secure.NewRateLimiter(r.PerMinute/60, r.Burst)}
+		if st != nil && st.SharedRateLimits() && keys != nil {
+			l.shared, l.keys = st, keys
+		}
+		return l
 	}
-	return rateLimiters{ip: mk(c.PerIP), kiosk: mk(c.PerKiosk)}
+	return rateLimiters{ip: mk("ip:", c.PerIP), kiosk: mk("kiosk:", c.PerKiosk)}
+}
+
+// allow takes a token for key. If the shared bucket cannot be reached it
+// falls back to this instance's own bucket (failing open, but not without
+// a limit): refusing every public request with 429 would blame the clients
+// for an outage, and a 500 from the limiter would hide the outage behind
+// it; the request goes on and meets the database itself, and the
+// submission handler answers as it does for any database failure. The
+// fallback is logged once a minute at most, never with the key (an
+// address).
+func (l *limiter) allow(ctx context.Context, key string, log *slog.Logger) (bool, time.Duration) {
+	if l.shared != nil {
+		// A bucket's row is locked for one statement at a time; a database
+		// that does not answer within a second is not one to wait for.
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		ok, wait, err := l.shared.TakeRateToken(ctx, l.sharedKey(key), l.perSecond, l.burst)
+		cancel()
+		if err == nil {
+			return ok, wait
+		}
+		if now, last := time.Now().UnixNano(), l.warned.Load(); now-last > int64(time.Minute) && l.warned.CompareAndSwap(last, now) {
+			log.Warn("rate limit: shared bucket unavailable, using this instance's", "limit", strings.TrimSuffix(l.prefix, ":"), "err", err)
+		}
+	}
+	return l.local.Allow(key)
+}
+
+// sharedKey is the database's name for key's bucket: a MAC under the
+// instances' common secret, so that the table holds no client addresses
+// (personal data) while every instance still finds the same row.
+func (l *limiter) sharedKey(key string) string {
+	return l.prefix + hex.EncodeToString(l.keys.MAC("rate-limit", []byte(key))[:16])
 }
 
 // rateLimit refuses public and kiosk requests over their limits with 429
@@ -79,7 +133,7 @@ func (s *Server) rateLimit(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	p := principal(c)
-	var l *secure.RateLimiter
+	var l *limiter
 	var key string
 	switch p.Kind {
 	case "kiosk":
@@ -90,7 +144,7 @@ func (s *Server) rateLimit(c *fiber.Ctx) error {
 	if l == nil {
 		return c.Next()
 	}
-	if ok, wait := l.Allow(key); !ok {
+	if ok, wait := l.allow(c.UserContext(), key, s.log); !ok {
 		secs := int64(math.Ceil(wait.Seconds()))
 		if wait > time.Hour || secs < 1 {
 			secs = max(1, min(secs, 3600))

@@ -1,6 +1,9 @@
 package api_test
 
 import (
+	"context"
+	"database/sql"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -9,6 +12,8 @@ import (
 
 	"github.com/carevoice/carevoice/api"
 	"github.com/carevoice/carevoice/api/apitest"
+	"github.com/carevoice/carevoice/storage"
+	"github.com/carevoice/carevoice/storage/storagetest"
 )
 
 func rlBody(id, channel string) map[string]any {
@@ -16,8 +21,20 @@ func rlBody(id, channel string) map[string]any {
 		"answers": []map[string]any{{"question": "q1", "value": 2}}}
 }
 
+// TestRateLimits runs on SQLite (buckets in memory) and on PostgreSQL
+// (buckets in the database, shared by instances: see e2e
+// TestRateLimitAcrossInstances for two of them).
 func TestRateLimits(t *testing.T) {
-	e := apitest.NewWith(t, apitest.Options{Config: api.Config{RateLimits: api.RateLimits{
+	for _, c := range []struct {
+		name     string
+		postgres bool
+	}{{"sqlite", false}, {"postgres", true}} {
+		t.Run(c.name, func(t *testing.T) { testRateLimits(t, c.postgres) })
+	}
+}
+
+func testRateLimits(t *testing.T, postgres bool) {
+	e := apitest.NewWith(t, apitest.Options{Postgres: postgres, Config: api.Config{RateLimits: api.RateLimits{
 		PerIP: api.Rate{PerMinute: 3, Burst: 3}, PerKiosk: api.Rate{PerMinute: 2, Burst: 2}}}})
 	anon := e.Anon()
 	for i := 0; i < 3; i++ {
@@ -81,3 +98,69 @@ func TestParseRate(t *testing.T) {
 		}
 	}
 }
+
+// TestRateLimitsFallBack takes the shared buckets away from under a
+// PostgreSQL instance: the limiter neither fails the request nor refuses
+// everyone, it counts in this instance's memory until the table is back.
+func TestRateLimitsFallBack(t *testing.T) {
+	url := storagetest.PostgresURL(t)
+	ctx := context.Background()
+	st, err := storage.Open(ctx, storage.Config{DatabaseURL: url, Logger: storagetest.Quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Seed(ctx, "UTC"); err != nil {
+		t.Fatal(err)
+	}
+	e := apitest.NewWith(t, apitest.Options{Store: st, Config: api.Config{RateLimits: api.RateLimits{
+		PerIP: api.Rate{PerMinute: 2, Burst: 2}}}})
+	anon := e.Anon()
+	if r := anon.JSON("POST", "/api/v1/responses", rlBody(uuid.NewString(), "link")); r.StatusCode != 201 {
+		t.Fatalf("first submission: %d %s", r.StatusCode, r.Body)
+	}
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("ALTER TABLE rate_buckets RENAME TO rate_buckets_away"); err != nil {
+		t.Fatal(err)
+	}
+	// The memory bucket starts full: two more pass, then 429.
+	for i, want := range []int{201, 201, 429} {
+		if r := anon.JSON("POST", "/api/v1/responses", rlBody(uuid.NewString(), "link")); r.StatusCode != want {
+			t.Fatalf("submission %d without the shared table: %d %s, want %d", i+1, r.StatusCode, r.Body, want)
+		}
+	}
+	if _, err := db.Exec("ALTER TABLE rate_buckets_away RENAME TO rate_buckets"); err != nil {
+		t.Fatal(err)
+	}
+	// Back on the shared bucket, where the first submission left one token.
+	for i, want := range []int{201, 429} {
+		if r := anon.JSON("POST", "/api/v1/responses", rlBody(uuid.NewString(), "link")); r.StatusCode != want {
+			t.Errorf("submission %d with the table back: %d %s, want %d", i+1, r.StatusCode, r.Body, want)
+		}
+	}
+	// The table names buckets by a MAC of the address, never the address.
+	rows, err := db.Query("SELECT key FROM rate_buckets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		if n++; !sharedKeyRE.MatchString(k) {
+			t.Errorf("bucket key %q is not ip: or kiosk: and a MAC", k)
+		}
+	}
+	if n == 0 {
+		t.Error("no shared bucket was written")
+	}
+}
+
+var sharedKeyRE = regexp.MustCompile(`^(ip|kiosk):[0-9a-f]{32}$`)

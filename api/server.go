@@ -112,7 +112,7 @@ func New(d Deps) (*Server, *fiber.App, error) {
 	if err := s.loadTemplates(); err != nil {
 		return nil, nil, err
 	}
-	s.limits = newRateLimiters(c.RateLimits)
+	s.limits = newRateLimiters(c.RateLimits, d.Store, d.Keys)
 	if err := s.initSecurity(); err != nil {
 		return nil, nil, err
 	}

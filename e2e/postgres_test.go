@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -239,6 +241,13 @@ func TestReadyzFollowsPostgres(t *testing.T) {
 	if st, _ := call(t, "GET", srv.URL+"/healthz", "", nil); st != 200 {
 		t.Errorf("healthz while the database is away: %d, want 200", st)
 	}
+	// The public rate limit's shared bucket is away too: the limiter falls
+	// back to this instance's memory and the request fails on the database
+	// as it would without a limit (the submission handler's 5xx), not with
+	// a 429 that blames the client.
+	if st, body := call(t, "POST", srv.URL+"/api/v1/responses", "", fftBody(uuid.NewString(), nil)); st == 429 || st < 500 {
+		t.Errorf("submission while the database is away: %d %s, want the handler's 5xx", st, body)
+	}
 	p.up(t)
 	waitStatus(t, srv.URL+"/readyz", 200)
 	if st, body := call(t, "POST", srv.URL+"/api/v1/responses", "", fftBody(uuid.NewString(), nil)); st != 201 {
@@ -331,4 +340,87 @@ func (p *proxy) down() {
 		c.Close()
 	}
 	p.conns = nil
+}
+
+// TestRateLimitAcrossInstances sends one kiosk's submissions, and one
+// address's, alternately to two instances on one PostgreSQL database: the
+// limit (3 a minute) holds for the clinic, not for each instance.
+func TestRateLimitAcrossInstances(t *testing.T) {
+	skipShort(t)
+	dbURL := storagetest.PostgresURL(t)
+	key := secure.EncodeKey(secure.GenerateKey())
+	limited := func() env {
+		e := pgEnv(t, dbURL, key)
+		e["CAREVOICE_RATE_LIMIT_IP"], e["CAREVOICE_RATE_LIMIT_KIOSK"] = "3/m", "3/m"
+		return e
+	}
+	a := start(t, limited())
+	b := start(t, limited())
+	token := mintToken(t, storage.Config{DatabaseURL: dbURL})
+	kiosk := func() string {
+		st, body := call(t, "POST", a.URL+"/api/v1/devices", token, map[string]any{"site": "main", "name": "waiting room"})
+		var d struct{ Key string }
+		if err := json.Unmarshal([]byte(body), &d); st != 201 || err != nil || d.Key == "" {
+			t.Fatalf("create device: %d %s", st, body)
+		}
+		return d.Key
+	}
+	k1, k2 := kiosk(), kiosk()
+
+	for _, c := range []struct {
+		name    string
+		channel string
+		hdr     []string
+	}{
+		{"Kiosk", "kiosk", []string{"X-Kiosk-Key", k1}},
+		{"Address", "link", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for i, want := range []int{201, 201, 201, 429, 429} {
+				s := []*server{a, b}[i%2]
+				st, retry, body := post(t, s.URL+"/api/v1/responses", fftBody(uuid.NewString(), map[string]any{"channel": c.channel}), c.hdr...)
+				if st != want {
+					t.Fatalf("request %d on instance %s: %d %s, want %d", i+1, s.URL, st, body, want)
+				}
+				if st == 429 {
+					if n, err := strconv.Atoi(retry); err != nil || n < 1 || n > 20 {
+						t.Errorf("request %d: Retry-After %q, want 1..20 s (a token every 20 s)", i+1, retry)
+					}
+				}
+			}
+		})
+	}
+	t.Run("OtherKioskAndStaff", func(t *testing.T) {
+		if st, _, body := post(t, b.URL+"/api/v1/responses", fftBody(uuid.NewString(), map[string]any{"channel": "kiosk"}), "X-Kiosk-Key", k2); st != 201 {
+			t.Errorf("another kiosk after the first was limited: %d %s, want 201", st, body)
+		}
+		for i := 0; i < 8; i++ {
+			s := []*server{a, b}[i%2]
+			if st, _ := call(t, "POST", s.URL+"/api/v1/responses", token, fftBody(uuid.NewString(), nil)); st != 201 {
+				t.Fatalf("admin token submission %d: %d, want 201 (staff are exempt)", i+1, st)
+			}
+		}
+	})
+}
+
+// post sends a JSON body and returns the status, the Retry-After header and
+// the body.
+func post(t *testing.T, u string, body any, hdr ...string) (int, string, string) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", u, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	rb, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Retry-After"), string(rb)
 }

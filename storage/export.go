@@ -111,10 +111,12 @@ type PageOptions struct {
 // ResponsesPage returns up to o.Limit responses after the cursor in seq
 // order, with their answers in question order.
 //
-// seq is a stable cursor under concurrent inserts: one group writer per
-// process commits one transaction at a time, so a row with a lower seq never
-// becomes visible after a higher one, and new responses only ever appear
-// after the last page.
+// seq is a stable cursor under concurrent inserts: no row can become
+// visible below a seq a page has shown, so new responses only ever appear
+// after the last page. Within a process one group writer commits one
+// transaction at a time; with several instances on PostgreSQL the page's
+// query waits for the batches that hold seqs to commit (cursorQuery,
+// writer_order.go; TestSeqCursorTwoWriters).
 func (s *Store) ResponsesPage(ctx context.Context, f ResponseFilter, o PageOptions) ([]ExportResponse, error) {
 	return s.responsesPage(ctx, f, o, true)
 }
@@ -141,7 +143,7 @@ func (s *Store) responsesPage(ctx context.Context, f ResponseFilter, o PageOptio
 	joined := strings.Join([]string{"r.survey", "r.site", "r.department", "r.provider", "r.channel", "r.lang", "r.local_day"}, " || "+sep+" || ")
 	q := fmt.Sprintf(`SELECT r.seq, r.id, r.survey_version, r.submitted_at, r.wants_contact, %s, %s FROM responses r%s%s
 		WHERE %s AND r.seq > $%d ORDER BY r.seq LIMIT $%d`, joined, sealed, s.seqOrder(), join, cond, len(args)-1, len(args))
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	rows, done, err := s.pageQuery(ctx, f, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("storage: export responses: %w", err)
 	}
@@ -152,7 +154,7 @@ func (s *Store) responsesPage(ctx context.Context, f ResponseFilter, o PageOptio
 		var wants int
 		var texts string
 		if err := rows.Scan(&r.Seq, &r.ID, &r.SurveyVersion, &at, &wants, &texts, &r.Sealed); err != nil {
-			rows.Close()
+			done()
 			return nil, fmt.Errorf("storage: scan export response: %w", err)
 		}
 		var ok bool
@@ -172,13 +174,13 @@ func (s *Store) responsesPage(ctx context.Context, f ResponseFilter, o PageOptio
 			r.Lang, r.LocalDay, ok = strings.Cut(texts, "\x1f")
 		}
 		if !ok || strings.Contains(r.LocalDay, "\x1f") {
-			rows.Close()
+			done()
 			return nil, fmt.Errorf("storage: export response %s: a slug holds a control character", r.ID)
 		}
 		r.SubmittedAt, r.WantsContact, r.HasContact = time.UnixMilli(at), wants == 1, r.Sealed != nil
 		out = append(out, r)
 	}
-	rows.Close()
+	done()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("storage: export responses: %w", err)
 	}
@@ -189,6 +191,19 @@ func (s *Store) responsesPage(ctx context.Context, f ResponseFilter, o PageOptio
 		return out, s.packedAnswers(ctx, out)
 	}
 	return out, s.pageAnswers(ctx, out, true)
+}
+
+// pageQuery runs the query of a page: a cursor read (cursorQuery), or,
+// for a range under the horizon an export read first (f.seqTo), a plain
+// one, as every row of the range has committed. done closes the rows.
+func (s *Store) pageQuery(ctx context.Context, f ResponseFilter, q string, args ...any) (rows *sql.Rows, done func(), err error) {
+	if f.seqTo > 0 {
+		if rows, err = s.rdb.QueryContext(ctx, q, args...); err != nil {
+			return nil, nil, err
+		}
+		return rows, func() { rows.Close() }, nil
+	}
+	return s.cursorQuery(ctx, q, args...)
 }
 
 // packedAnswers fills the answers of a page without their analysis. Each
@@ -534,8 +549,21 @@ func (s *Store) responseRange(ctx context.Context, f ResponseFilter, o PageOptio
 // so memory stays flat whatever the size of the export. A failing fn or an
 // ended ctx stops the readers.
 func eachRange[T any](ctx context.Context, s *Store, span int64, fetch func(ctx context.Context, lo, hi int64) ([]T, error), fn func([]T) error) error {
+	// The horizon: every response up to max has committed (cursorQuery),
+	// so the range pages below need no lock.
 	var first, max int64
-	if err := s.rdb.QueryRowContext(ctx, "SELECT COALESCE(MIN(seq), 1), COALESCE(MAX(seq), 0) FROM responses").Scan(&first, &max); err != nil {
+	rows, done, err := s.cursorQuery(ctx, "SELECT COALESCE(MIN(seq), 1), COALESCE(MAX(seq), 0) FROM responses")
+	if err != nil {
+		return fmt.Errorf("storage: export: %w", err)
+	}
+	if rows.Next() {
+		err = rows.Scan(&first, &max)
+	}
+	if err == nil {
+		err = rows.Err()
+	}
+	done()
+	if err != nil {
 		return fmt.Errorf("storage: export: %w", err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -581,7 +609,7 @@ func eachRange[T any](ctx context.Context, s *Store, span int64, fetch func(ctx 
 			}
 		}()
 	}
-	var err error
+	err = nil
 	for out := range order {
 		r := <-out
 		if err = r.err; err == nil && len(r.page) > 0 {
@@ -654,11 +682,11 @@ func (s *Store) CommentsPage(ctx context.Context, f ResponseFilter, after Commen
 		FROM answers a %s responses r ON r.seq = a.response_seq
 		WHERE %s AND a.value_text IS NOT NULL AND a.response_seq >= $%d AND (a.response_seq > $%d OR a.question > $%d)
 		ORDER BY a.response_seq, a.question LIMIT $%d`, join, cond, n-2, n-2, n-1, n)
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	rows, done, err := s.pageQuery(ctx, f, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("storage: export comments: %w", err)
 	}
-	defer rows.Close()
+	defer done()
 	out := make([]ExportComment, 0, min(limit, 1000))
 	var at int64
 	var sentiment, themes, version sql.NullString

@@ -25,6 +25,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/driver/postgres"
@@ -61,6 +62,8 @@ type Store struct {
 	Now func() time.Time
 
 	writer *groupWriter
+
+	ratePruned atomic.Int64 // when rate_buckets was last pruned, Unix ns (ratelimit.go)
 }
 
 // Dialect is "sqlite" or "postgres".

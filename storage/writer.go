@@ -333,9 +333,9 @@ func (w *groupWriter) commit(batch []*job) {
 var errRedo = errors.New("storage: redo batch with savepoints")
 
 func (w *groupWriter) commitFast(ctx context.Context, batch []*job) error {
-	tx, err := w.s.wdb.BeginTx(ctx, nil)
+	tx, err := w.beginBatch(ctx) // writer_order.go: on PostgreSQL, under the batch order lock
 	if err != nil {
-		return fmt.Errorf("storage: begin batch: %w", err)
+		return err
 	}
 	created, err := w.insertBatch(ctx, tx, batch)
 	if err != nil {
@@ -362,9 +362,9 @@ func (w *groupWriter) commitFast(ctx context.Context, batch []*job) error {
 
 // commitCareful is the original one-savepoint-per-submission path.
 func (w *groupWriter) commitCareful(ctx context.Context, batch []*job) error {
-	tx, err := w.s.wdb.BeginTx(ctx, nil)
+	tx, err := w.beginBatch(ctx) // writer_order.go: on PostgreSQL, under the batch order lock
 	if err != nil {
-		return fmt.Errorf("storage: begin batch: %w", err)
+		return err
 	}
 	agg := newRollupBatch()
 	for _, j := range batch {

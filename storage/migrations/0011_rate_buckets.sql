@@ -1,0 +1,23 @@
+-- Public rate limits shared by every instance on one PostgreSQL database
+-- (issue 6). Each limiter key ("ip:" or "kiosk:" and a MAC of the address
+-- or device id: the table holds no addresses) is one row, taken and
+-- refilled by one atomic upsert (storage/ratelimit.go);
+-- a client whose requests are spread over several instances now meets one
+-- limit, not one per instance.
+--
+-- The row is a GCRA token bucket: tat ("theoretical arrival time") is the
+-- moment, in microseconds since the epoch by the database's clock, at which
+-- the bucket is full again (integers: no rounding drifts); ok is whether
+-- the last request took a token, so that the upsert can say so in
+-- RETURNING. A row whose tat has passed is a full bucket, the same as no
+-- row, and is pruned.
+--
+-- SQLite serves one process, whose limits stay in its memory
+-- (secure.RateLimiter), so the table is PostgreSQL's only. No index beyond
+-- the key: every request updates tat, and without an index on it the
+-- updates stay HOT; the prune reads the whole (small) table.
+--postgres: CREATE TABLE rate_buckets (
+--postgres:     key TEXT PRIMARY KEY,
+--postgres:     tat BIGINT NOT NULL,
+--postgres:     ok  BOOLEAN NOT NULL
+--postgres: );
