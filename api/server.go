@@ -208,6 +208,8 @@ func storageError(err error, what string) *Error {
 		return errStatus(fiber.StatusBadRequest, "invalid "+what)
 	case errors.Is(err, storage.ErrBusy):
 		return errStatus(fiber.StatusServiceUnavailable, "busy, try again shortly")
+	case storage.IsUnavailable(err):
+		return errStatus(fiber.StatusServiceUnavailable, "the database is unavailable, try again shortly")
 	}
 	return nil
 }
@@ -227,6 +229,9 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	default:
 		if se := storageError(err, "resource"); se != nil {
 			e = se
+			if storage.IsUnavailable(err) {
+				s.log.Warn("database unavailable", "method", c.Method(), "route", c.Route().Path, "request_id", requestID(c), "err", err)
+			}
 		} else {
 			s.log.Error("request failed", "method", c.Method(), "route", c.Route().Path, "request_id", requestID(c), "err", err)
 			e = &Error{Status: fiber.StatusInternalServerError, Message: "Internal error."}
