@@ -243,7 +243,14 @@ func measureDashboard(ctx context.Context, st *storage.Store, c *config, reqs in
 		"/dashboard/themes?period=12m&granularity=week&department=primary-care&channel=kiosk",
 		"/dashboard/themes?period=12m&granularity=week&survey=nps&channel=kiosk",
 		"/dashboard/themes?period=12m&granularity=week&provider=dr-patel&survey=fft",
-		"/api/v1/stats/summary?period=12m&department=primary-care&survey=fft")
+		"/api/v1/stats/summary?period=12m&department=primary-care&survey=fft",
+		// More provider combinations: with a channel (the fine rollups by
+		// the provider's index, like a survey), a department (the
+		// department-keyed per-dimension rollups), a site, and all at once.
+		"/dashboard/themes?period=12m&granularity=week&provider=dr-patel&channel=kiosk",
+		"/dashboard/themes?period=12m&granularity=week&provider=dr-patel&department=primary-care",
+		"/api/v1/stats/themes?period=12m&provider=dr-patel&site=north",
+		"/dashboard/themes?period=90d&site=north&department=primary-care&provider=dr-patel&survey=fft&channel=kiosk")
 	fmt.Printf("%-70s %8s %8s %8s\n", "URL", "p50 ms", "p95 ms", "max ms")
 	for _, u := range urls {
 		var ds []time.Duration
