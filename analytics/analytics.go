@@ -19,6 +19,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/carevoice/carevoice/analytics/internal/linmodel"
 	"github.com/carevoice/carevoice/analytics/internal/textfeat"
@@ -118,8 +119,9 @@ var embeddedModel []byte
 type Analyzer struct {
 	x    *textfeat.Extractor
 	m    *linmodel.Model
-	wv   *wvProj   // nil when the model has no word-vector weights
-	pool sync.Pool // *scratch
+	pk   *linmodel.Packed // m's weights as the hot loop reads them
+	wv   *wvProj          // nil when the model has no word-vector weights
+	pool sync.Pool        // *scratch
 }
 
 // wvProj holds the model's word-vector weights projected onto every word of
@@ -288,6 +290,7 @@ type scratch struct {
 	doc      textfeat.Doc
 	tokSent  []float32 // per token: contribution to positive minus negative
 	tokTheme []float32 // per token and theme: contribution to the theme logit
+	touched  uint64    // keeps the prefetching loads of Analyze from being optimised away
 }
 
 // New builds the analyzer (lexicons, models) once.
@@ -308,7 +311,7 @@ func NewWithModel(model []byte) (*Analyzer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("analytics: %w", err)
 	}
-	a := &Analyzer{x: textfeat.NewExtractor(), m: m, wv: wv}
+	a := &Analyzer{x: textfeat.NewExtractor(), m: m, pk: m.Packed(), wv: wv}
 	a.pool.New = func() any { return new(scratch) }
 	return a, nil
 }
@@ -326,7 +329,7 @@ func intentIndex(in Intent) int {
 // Analyze tags one comment. Empty text is neutral with no themes.
 func (a *Analyzer) Analyze(text string, intent Intent) Result {
 	res := Result{Sentiment: Neutral, Themes: []ThemeHit{}, Version: Version}
-	if strings.TrimSpace(text) == "" {
+	if blank(text) {
 		return res
 	}
 	s := a.pool.Get().(*scratch)
@@ -339,15 +342,25 @@ func (a *Analyzer) Analyze(text string, intent Intent) Result {
 	s.tokTheme = resize(s.tokTheme, nt*textfeat.NumThemes)
 
 	var logit [numOut]float32
+	pk := a.pk
+	nTheme := pk.Width() - outTheme // theme outputs with weights; the rest stay zero
+	var row [numOut + 3]float32     // Packed.Weights fills whole groups of four
+	// Start every feature's cache miss before the loop that needs them: in
+	// that loop each row waits for its own load.
+	var touched uint64
 	for _, f := range d.Feats {
-		row := a.m.Row(f.H)
-		if row == nil {
+		touched ^= pk.Touch(f.H)
+	}
+	s.touched = touched
+	for _, f := range d.Feats {
+		off := pk.Find(f.H)
+		if off < 0 {
 			continue
 		}
 		if f.Intent {
 			// Intent-crossed words are trained for sentiment only (the trainer
 			// refuses to embed anything else); skip the theme half of the work.
-			row = row[:outTheme]
+			pk.Weights(off, row[:4])
 			logit[outPos] += row[outPos] * f.V
 			logit[outNeu] += row[outNeu] * f.V
 			logit[outNeg] += row[outNeg] * f.V
@@ -356,13 +369,17 @@ func (a *Analyzer) Analyze(text string, intent Intent) Result {
 			}
 			continue
 		}
-		for o := range logit {
-			logit[o] += row[o] * f.V
+		pk.Weights(off, row[:])
+		logit[outPos] += row[outPos] * f.V
+		logit[outNeu] += row[outNeu] * f.V
+		logit[outNeg] += row[outNeg] * f.V
+		for t := 0; t < nTheme; t++ {
+			logit[outTheme+t] += row[outTheme+t] * f.V
 		}
 		if f.Tok >= 0 {
 			s.tokSent[f.Tok] += (row[outPos] - row[outNeg]) * f.V
 			tt := s.tokTheme[int(f.Tok)*textfeat.NumThemes : int(f.Tok+1)*textfeat.NumThemes]
-			for t := range tt {
+			for t := 0; t < nTheme; t++ {
 				tt[t] += row[outTheme+t] * f.V
 			}
 		}
@@ -549,6 +566,20 @@ func evidenceSpan(text string, d *textfeat.Doc, c textfeat.Span, tok int) (int, 
 		hi++
 	}
 	return d.Toks[lo].Start, d.Toks[hi].End
+}
+
+// blank reports whether text is empty or all white space, as
+// strings.TrimSpace(text) == "" does, without scanning a whole comment.
+func blank(text string) bool {
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; {
+		case c >= utf8.RuneSelf:
+			return strings.TrimSpace(text[i:]) == ""
+		case c != ' ' && c != '\t' && c != '\n' && c != '\v' && c != '\f' && c != '\r':
+			return false
+		}
+	}
+	return true
 }
 
 func resize(s []float32, n int) []float32 {

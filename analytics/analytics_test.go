@@ -303,6 +303,33 @@ func TestEdgeCases(t *testing.T) {
 	}
 }
 
+// TestBlank: the analyzer's early exit must agree with
+// strings.TrimSpace(text) == "", Unicode spaces included.
+func TestBlank(t *testing.T) {
+	tests := []struct {
+		name, text string
+	}{
+		{"Empty", ""},
+		{"ASCII spaces", " \t\n\v\f\r "},
+		{"No-break space", "\u00a0"},
+		{"Ideographic space after ASCII", "  \u3000\n"},
+		{"Next line", "\u0085"},
+		{"Word", "ok"},
+		{"Word after spaces", " \t x"},
+		{"Word after Unicode space", "\u00a0x"},
+		{"Accented letter", "é"},
+		{"Invalid UTF-8", "\xff"},
+		{"Space then emoji", " 🙂"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got, want := blank(tc.text), strings.TrimSpace(tc.text) == ""; got != want {
+				t.Errorf("blank(%q) = %v, want %v", tc.text, got, want)
+			}
+		})
+	}
+}
+
 func TestConcurrent(t *testing.T) {
 	a := mustNew(t)
 	texts := []string{"The nurse was lovely but the wait was awful", "Nothing", "Rude receptionist", ""}

@@ -1,6 +1,7 @@
 package textfeat
 
 import (
+	"math"
 	"strings"
 )
 
@@ -31,6 +32,9 @@ type Feat struct {
 	// lets only the sentiment outputs use these (cross-validation: they help
 	// sentiment and only add noise to themes).
 	Intent bool
+	// Theme marks a word near a theme pattern's match, crossed with the
+	// theme (Options.ThemeContext); only the theme outputs learn from it.
+	Theme bool
 }
 
 // Span is a clause or a sentence: a run of tokens and the bytes they cover.
@@ -51,6 +55,7 @@ type Doc struct {
 	Clauses   []Span
 	Sentences []Span
 	TokClause []int32
+	tokEnt    []entry // what the lexicon knows about each token, looked up once
 	Feats     []Feat
 	// RuleTok[t] lists tokens where a hand-written rule for theme t matched.
 	RuleTok [NumThemes][]int32
@@ -71,6 +76,7 @@ func (d *Doc) Reset() {
 	d.Clauses = d.Clauses[:0]
 	d.Sentences = d.Sentences[:0]
 	d.TokClause = d.TokClause[:0]
+	d.tokEnt = d.tokEnt[:0]
 	d.Feats = d.Feats[:0]
 	for i := range d.RuleTok {
 		d.RuleTok[i] = d.RuleTok[i][:0]
@@ -98,6 +104,15 @@ type Options struct {
 	// Binary counts a word (pair, stem, …) once per comment: a word repeated
 	// in a long comment is no stronger evidence of a theme.
 	Binary bool
+	// ThemeContext crosses the words within this many tokens of a theme
+	// pattern's match (same clause) with the theme: "waited" near "hours"
+	// and "waited" near "advice" tell the theme outputs different things.
+	// 0 is off.
+	ThemeContext int
+	// Opposition adds how strongly praise and complaint meet in one comment
+	// (products of the positive and negative lexicon sums, and of the best
+	// and worst clause): a linear model cannot form them from the sums.
+	Opposition bool
 }
 
 // DefaultOptions is the feature set of the embedded model (chosen by 5-fold
@@ -111,11 +126,8 @@ type Extractor struct {
 	opt     Options
 	words   map[uint64]entry // while building; lookups go through wt
 	wt      wordTable
-	phrases map[uint64][]phrase // by first token
-	spell   map[uint64]uint64
-	filler  map[uint64]bool // words a "nothing" answer may be made of
-	imper   map[uint64]bool // verbs that open advice: "answer", "listen", "be"
-	object  map[uint64]bool // words that show a verb has an object: "the", "up", "it"
+	phrases map[uint64][]phrase // by first token; such words carry fPhrase
+	spell   spellTable
 }
 
 var (
@@ -129,6 +141,7 @@ const (
 	saltBigram = 0xc2b2ae3d27d4eb4f
 	saltIntent = 0x165667b19e3779f9
 	saltStem   = 0x27d4eb2f165667c5
+	saltCtx    = 0x85ebca6b0b4f1f15
 )
 
 // Global feature hashes.
@@ -152,6 +165,8 @@ var (
 	ftNNeg        = HashString("#nneg")
 	ftMinC        = HashString("#minclause")
 	ftMaxC        = HashString("#maxclause")
+	ftOppLex      = HashString("#opplex")
+	ftOppClause   = HashString("#oppclause")
 )
 
 // valBin buckets a clause valence.
@@ -192,15 +207,13 @@ func NewExtractorWith(o Options) *Extractor {
 		opt:     o,
 		words:   map[uint64]entry{},
 		phrases: map[uint64][]phrase{},
-		spell:   map[uint64]uint64{},
-		filler:  map[uint64]bool{},
-		imper:   map[uint64]bool{},
-		object:  map[uint64]bool{},
 	}
+	spell := map[uint64]uint64{}
 	for _, f := range strings.Fields(spellings) {
 		from, to, _ := strings.Cut(f, ":")
-		x.spell[HashString(from)] = HashString(to)
+		spell[HashString(from)] = HashString(to)
 	}
+	x.spell = newSpellTable(spell)
 	addVal := func(list string) {
 		for _, f := range strings.Fields(list) {
 			w, v, _ := strings.Cut(f, ":")
@@ -266,14 +279,23 @@ func NewExtractorWith(o Options) *Extractor {
 		toks := x.normPhrase(v.text)
 		x.phrases[toks[0]] = append(x.phrases[toks[0]], phrase{toks: toks, veto: 1 << v.theme})
 	}
+	setFlag := func(h uint64, fl uint16) {
+		e := x.words[h]
+		e.flags |= fl
+		x.words[h] = e
+	}
 	for _, w := range strings.Fields(fillerWords) {
-		x.filler[x.normWord(w)] = true
+		setFlag(x.normWord(w), fFiller)
 	}
 	for _, w := range strings.Fields(imperatives) {
-		x.imper[x.normWord(w)] = true
+		setFlag(x.normWord(w), fImperative)
 	}
 	for _, w := range strings.Fields(objectWords) {
-		x.object[x.normWord(w)] = true
+		setFlag(x.normWord(w), fObject)
+	}
+	for h := range x.phrases {
+		// Only words that open a phrase need the phrase map looked up.
+		setFlag(h, fPhrase)
 	}
 	x.wt = newWordTable(x.words)
 	// Longest phrases first, so that the most specific one wins.
@@ -354,12 +376,7 @@ func (x *Extractor) normPhrase(p string) []uint64 {
 	return out
 }
 
-func (x *Extractor) canonical(h uint64) uint64 {
-	if c, ok := x.spell[h]; ok {
-		return c
-	}
-	return h
-}
+func (x *Extractor) canonical(h uint64) uint64 { return x.spell.get(h) }
 
 // Extract tokenizes text and fills d with clauses, valences, rule matches and
 // features. intent is one of IntentOpen, IntentPraise, IntentImprove.
@@ -368,10 +385,11 @@ func (x *Extractor) Extract(text string, intent int, d *Doc) {
 	d.Toks, d.scratch = x.Tokenize(text, d.Toks, d.scratch)
 	toks := d.Toks
 	n := len(toks)
-	for range toks {
+	for _, t := range toks {
 		d.TokVal = append(d.TokVal, 0)
 		d.TokNeg = append(d.TokNeg, false)
 		d.TokClause = append(d.TokClause, 0)
+		d.tokEnt = append(d.tokEnt, x.word(t.Hash))
 	}
 	x.clauses(text, d)
 	x.valence(d)
@@ -382,7 +400,33 @@ func (x *Extractor) Extract(text string, intent int, d *Doc) {
 	add := func(h uint64, v float32, tok int) {
 		d.Feats = append(d.Feats, Feat{H: h, V: v, Tok: int32(tok), Rule: true})
 	}
-	addWord := func(h uint64, tok int) { d.Feats = append(d.Feats, Feat{H: h, V: 1, Tok: int32(tok)}) }
+	// Binary: a word feature counts once per comment, its first occurrence
+	// kept (rule and lexicon features keep their sums).
+	binary := x.opt.Binary
+	if binary {
+		bound := 5 * n // word, stem, pair and their intent crosses: at most 5 a token
+		if x.opt.CharGrams > 0 {
+			bound += len(text) + n
+		}
+		if w := x.opt.ThemeContext; w > 0 {
+			for t := range d.RuleTok {
+				bound += 2 * w * len(d.RuleTok[t])
+			}
+		}
+		d.beginSeen(bound)
+	}
+	addWord := func(h uint64, tok int) {
+		if binary && !d.firstTime(h) {
+			return
+		}
+		d.Feats = append(d.Feats, Feat{H: h, V: 1, Tok: int32(tok)})
+	}
+	addIntent := func(h uint64, tok int) {
+		if binary && !d.firstTime(h) {
+			return
+		}
+		d.Feats = append(d.Feats, Feat{H: h, V: 1, Tok: int32(tok), Intent: true})
+	}
 	add(ftBias, 1, -1)
 	add(cross(ftIntent, intent), 1, -1)
 	words := 0
@@ -417,10 +461,20 @@ func (x *Extractor) Extract(text string, intent int, d *Doc) {
 		}
 		addWord(h, i)
 		if x.opt.IntentWords && intent != IntentOpen {
-			d.Feats = append(d.Feats, Feat{H: cross(h, intent), V: 1, Tok: int32(i), Intent: true})
+			addIntent(cross(h, intent), i)
 		}
 		if n := x.opt.CharGrams; n > 0 && t.Kind == KindWord && t.End-t.Start >= x.opt.CharMinLen {
+			start := len(d.Feats)
 			d.Feats = charGrams(text[t.Start:t.End], n, i, d.Feats)
+			if binary {
+				kept := d.Feats[:start]
+				for _, f := range d.Feats[start:] {
+					if d.firstTime(f.H) {
+						kept = append(kept, f)
+					}
+				}
+				d.Feats = kept
+			}
 		}
 		if t.Stem != 0 {
 			sh := mix(t.Stem ^ saltStem)
@@ -433,7 +487,7 @@ func (x *Extractor) Extract(text string, intent int, d *Doc) {
 			bh := mix(prev*31 ^ t.Hash ^ saltBigram)
 			addWord(bh, i)
 			if x.opt.IntentPairs && intent != IntentOpen {
-				d.Feats = append(d.Feats, Feat{H: cross(bh, intent), V: 1, Tok: int32(i), Intent: true})
+				addIntent(cross(bh, intent), i)
 			}
 		}
 		prev = t.Hash
@@ -445,6 +499,27 @@ func (x *Extractor) Extract(text string, intent int, d *Doc) {
 		for _, ti := range d.RuleTok[t] {
 			add(ftRule[t], 1, int(ti))
 			add(cross(ftRule[t], intent), 1, int(ti))
+		}
+	}
+	if w := x.opt.ThemeContext; w > 0 {
+		for t := range d.RuleTok {
+			for _, ti := range d.RuleTok[t] {
+				c := d.Clauses[d.TokClause[ti]]
+				for j := max(int(ti)-w, c.TokStart); j < min(int(ti)+w+1, c.TokEnd); j++ {
+					if j == int(ti) || toks[j].Kind != KindWord {
+						continue
+					}
+					h := toks[j].Hash
+					if d.TokNeg[j] {
+						h = mix(h ^ saltNeg)
+					}
+					h = mix(h ^ saltCtx*uint64(t+1))
+					if binary && !d.firstTime(h) {
+						continue
+					}
+					d.Feats = append(d.Feats, Feat{H: h, V: 1, Tok: int32(j), Theme: true})
+				}
+			}
 		}
 	}
 	add(ftLexPos, squash(d.Pos), -1)
@@ -473,6 +548,14 @@ func (x *Extractor) Extract(text string, intent int, d *Doc) {
 	minC, maxC := float32(0), float32(0)
 	for _, c := range d.Clauses {
 		minC, maxC = min(minC, c.Val), max(maxC, c.Val)
+	}
+	if x.opt.Opposition {
+		lex := 4 * squash(d.Pos) * squash(d.Neg)
+		cl := float32(math.Tanh(float64(maxC)/2) * math.Tanh(float64(-minC)/2))
+		add(ftOppLex, lex, -1)
+		add(cross(ftOppLex, intent), lex, -1)
+		add(ftOppClause, cl, -1)
+		add(cross(ftOppClause, intent), cl, -1)
 	}
 	for _, h := range [...]uint64{
 		mix(ftNPos ^ uint64(min(npos, 3))), mix(ftNNeg ^ uint64(min(nneg, 3))),
@@ -509,18 +592,15 @@ func (x *Extractor) Extract(text string, intent int, d *Doc) {
 		add(cross(ftNothingLead, intent), 1, -1)
 	}
 	add(cross(ftLen^uint64(lenBucket(words)), intent), 1, -1)
-	if x.opt.Binary {
-		d.dedupWords()
-	}
 }
 
-// dedupWords keeps the first occurrence of each word feature (rule and
-// lexicon features keep their sums). A small open-addressing set in the Doc
-// keeps it allocation-free; slots carry the generation that filled them, so
+// beginSeen empties the set of word features seen in this comment, sized
+// for at most n of them. A small open-addressing set in the Doc keeps
+// Binary allocation-free; slots carry the generation that filled them, so
 // the set is never cleared.
-func (d *Doc) dedupWords() {
+func (d *Doc) beginSeen(n int) {
 	size := 64
-	for size < 2*len(d.Feats) {
+	for size < 2*n {
 		size *= 2
 	}
 	if len(d.seen) < size {
@@ -532,28 +612,21 @@ func (d *Doc) dedupWords() {
 		clear(d.seen)
 		d.gen = 1
 	}
+}
+
+// firstTime adds h to the set and reports whether it was not there yet.
+func (d *Doc) firstTime(h uint64) bool {
 	set, gen := d.seen, d.gen
 	mask := uint64(len(set) - 1)
-	out := d.Feats[:0]
-	for _, f := range d.Feats {
-		if !f.Rule {
-			slot := f.H & mask
-			dup := false
-			for set[slot].gen == gen {
-				if set[slot].h == f.H {
-					dup = true
-					break
-				}
-				slot = (slot + 1) & mask
-			}
-			if dup {
-				continue
-			}
-			set[slot] = seenSlot{h: f.H, gen: gen}
+	slot := h & mask
+	for set[slot].gen == gen {
+		if set[slot].h == h {
+			return false
 		}
-		out = append(out, f)
+		slot = (slot + 1) & mask
 	}
-	d.Feats = out
+	set[slot] = seenSlot{h: h, gen: gen}
+	return true
 }
 
 type seenSlot struct {
@@ -638,7 +711,7 @@ func (x *Extractor) clauses(text string, d *Doc) {
 			}
 			continue
 		}
-		e := x.word(t.Hash)
+		e := d.tokEnt[i]
 		if e.flags&fContrast != 0 {
 			closeClause(i)
 			contrast = true
@@ -672,8 +745,8 @@ func (x *Extractor) clauses(text string, d *Doc) {
 			if toks[i].Kind != KindWord {
 				continue
 			}
-			e := x.word(toks[i].Hash)
-			if e.flags&fWish != 0 || (first && (x.imperative(toks, i, c.TokEnd) || e.flags&fComparative != 0)) {
+			e := d.tokEnt[i]
+			if e.flags&fWish != 0 || (first && (imperative(d, i, c.TokEnd) || e.flags&fComparative != 0)) {
 				c.Wish = true
 				break
 			}
@@ -686,15 +759,15 @@ func (x *Extractor) clauses(text string, d *Doc) {
 // "listen to patients"). A verb that is also a praise adjective ("clean",
 // "calm") reads as the adjective unless an object follows it: "clean ward"
 // is praise, "clean the toilets" is advice.
-func (x *Extractor) imperative(toks []Token, i, end int) bool {
-	h := toks[i].Hash
-	if !x.imper[h] {
+func imperative(d *Doc, i, end int) bool {
+	e := d.tokEnt[i]
+	if e.flags&fImperative == 0 {
 		return false
 	}
-	if x.word(h).val <= 0 {
+	if e.val <= 0 {
 		return true
 	}
-	return i+1 < end && toks[i+1].Kind == KindWord && x.object[toks[i+1].Hash]
+	return i+1 < end && d.Toks[i+1].Kind == KindWord && d.tokEnt[i+1].flags&fObject != 0
 }
 
 // Words that follow a verb used as a command: "clean the", "clean up", "clean it".
@@ -720,7 +793,7 @@ func (x *Extractor) valence(d *Doc) {
 				}
 				continue
 			}
-			e := x.word(t.Hash)
+			e := d.tokEnt[i]
 			if t.Kind == KindEmoji {
 				e.val = emojiValence(t.Hash)
 			}
@@ -821,7 +894,11 @@ func (x *Extractor) themes(d *Doc) {
 		}
 		// Phrases first; the longest match wins and covers its words.
 		matched := 0
-		for _, p := range x.phrases[t.Hash] {
+		var ps []phrase
+		if d.tokEnt[i].flags&fPhrase != 0 {
+			ps = x.phrases[t.Hash]
+		}
+		for _, p := range ps {
 			if !x.matchPhrase(toks, i, p.toks) {
 				continue
 			}
@@ -837,7 +914,7 @@ func (x *Extractor) themes(d *Doc) {
 				continue
 			}
 			var negBits uint16
-			if d.TokNeg[i] || (i > 0 && x.word(toks[i-1].Hash).flags&fNegator != 0) {
+			if d.TokNeg[i] || (i > 0 && d.tokEnt[i-1].flags&fNegator != 0) {
 				negBits = p.negThemes
 			}
 			x.addRule(d, p.themes, negBits, i, &veto)
@@ -848,7 +925,7 @@ func (x *Extractor) themes(d *Doc) {
 			i += matched - 1
 			continue
 		}
-		e := x.word(t.Hash)
+		e := d.tokEnt[i]
 		var negBits uint16
 		if d.TokNeg[i] {
 			negBits = e.negThemes
@@ -911,14 +988,15 @@ func (x *Extractor) matchPhrase(toks []Token, i int, p []uint64) bool {
 // words and fillers, with at least one nothing word ("n/a", "can't think of anything").
 func (x *Extractor) nothing(d *Doc) {
 	words, nothings := 0, 0
-	for _, t := range d.Toks {
+	for i, t := range d.Toks {
 		if t.Kind == KindPunct {
 			continue
 		}
-		if t.Kind != KindWord || !x.filler[t.Hash] {
+		e := d.tokEnt[i]
+		if t.Kind != KindWord || e.flags&fFiller == 0 {
 			return
 		}
-		if x.word(t.Hash).flags&fNothing != 0 || t.Hash == hAnything || t.Hash == hN {
+		if e.flags&fNothing != 0 || t.Hash == hAnything || t.Hash == hN {
 			nothings++
 		}
 		words++
@@ -1009,6 +1087,50 @@ func (x *Extractor) word(h uint64) entry {
 		}
 		if sl.key == 0 {
 			return entry{}
+		}
+		i = (i + 1) & t.mask
+	}
+}
+
+// spellTable maps a misspelt word's hash to the lexicon word's; a flat
+// open-addressing table for the same reason as wordTable (every word of every
+// comment is looked up).
+type spellTable struct {
+	slots []spellSlot
+	mask  uint64
+}
+
+type spellSlot struct{ from, to uint64 }
+
+func newSpellTable(m map[uint64]uint64) spellTable {
+	size := 16
+	for size < 2*len(m) {
+		size *= 2
+	}
+	t := spellTable{slots: make([]spellSlot, size), mask: uint64(size - 1)}
+	for from, to := range m {
+		if from == 0 {
+			continue
+		}
+		i := from & t.mask
+		for t.slots[i].from != 0 {
+			i = (i + 1) & t.mask
+		}
+		t.slots[i] = spellSlot{from, to}
+	}
+	return t
+}
+
+// get is the canonical hash of h: its correction, or h itself.
+func (t *spellTable) get(h uint64) uint64 {
+	i := h & t.mask
+	for {
+		sl := &t.slots[i]
+		if sl.from == h && h != 0 {
+			return sl.to
+		}
+		if sl.from == 0 {
+			return h
 		}
 		i = (i + 1) & t.mask
 	}

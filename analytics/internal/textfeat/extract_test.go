@@ -160,3 +160,80 @@ func TestBinaryReusedDoc(t *testing.T) {
 		}
 	}
 }
+
+// TestThemeContext: with Options.ThemeContext the words near a theme
+// pattern's match (same clause, within the window) come out as theme-only
+// features, and none without it.
+func TestThemeContext(t *testing.T) {
+	const text = "We waited three hours in the corridor, the nurse was kind"
+	tests := []struct {
+		name   string
+		window int
+	}{
+		{"off", 0},
+		{"one word", 1},
+		{"three words", 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			x := NewExtractorWith(Options{Binary: true, ThemeContext: tc.window})
+			var d Doc
+			x.Extract(text, IntentOpen, &d)
+			n := 0
+			for _, f := range d.Feats {
+				if !f.Theme {
+					continue
+				}
+				n++
+				near := false
+				for th := range d.RuleTok {
+					for _, ti := range d.RuleTok[th] {
+						dist := int(f.Tok) - int(ti)
+						if dist != 0 && dist >= -tc.window && dist <= tc.window && d.TokClause[ti] == d.TokClause[f.Tok] {
+							near = true
+						}
+					}
+				}
+				if !near {
+					t.Errorf("theme feature at token %d is not within %d words of a pattern in its clause", f.Tok, tc.window)
+				}
+			}
+			if (n > 0) != (tc.window > 0) {
+				t.Errorf("window %d: %d theme features", tc.window, n)
+			}
+		})
+	}
+}
+
+// TestOpposition: the praise-meets-complaint features exist only with the
+// option, and are zero-valued unless both sides are there.
+func TestOpposition(t *testing.T) {
+	tests := []struct {
+		name     string
+		text     string
+		opt      bool
+		wantFeat bool
+		wantPos  bool // some opposition feature is positive
+	}{
+		{"off", "The nurse was lovely but the wait was awful", false, false, false},
+		{"both sides", "The nurse was lovely but the wait was awful", true, true, true},
+		{"praise only", "The nurse was lovely and kind", true, true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			x := NewExtractorWith(Options{Binary: true, Opposition: tc.opt})
+			var d Doc
+			x.Extract(tc.text, IntentOpen, &d)
+			found, pos := false, false
+			for _, f := range d.Feats {
+				if f.H == ftOppLex || f.H == ftOppClause {
+					found = true
+					pos = pos || f.V > 0
+				}
+			}
+			if found != tc.wantFeat || pos != tc.wantPos {
+				t.Errorf("features present %v, positive %v; want %v, %v", found, pos, tc.wantFeat, tc.wantPos)
+			}
+		})
+	}
+}

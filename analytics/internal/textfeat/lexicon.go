@@ -26,6 +26,10 @@ const (
 	fComparative                    // quicker, more, better: with fWish it is a request
 	fNothing                        // nothing, none, n/a: the "nothing to say" answers
 	fBoundary                       // a word that ends a negation scope (and, then)
+	fFiller                         // may make up a "nothing to say" answer besides the nothing word
+	fImperative                     // a verb that opens advice: "answer", "listen", "be"
+	fObject                         // shows a verb has an object: "the", "up", "it"
+	fPhrase                         // opens a multi-word lexicon phrase
 )
 
 // entry is what the lexicon knows about one normalised word.

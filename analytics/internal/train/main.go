@@ -69,6 +69,9 @@ type config struct {
 	EmbMax       bool    // also the max over words of each dimension
 	EmbL2        float64 // L2 scale for the word-vector weights
 	EmbSentOnly  bool    // only the sentiment outputs use the word-vector features
+	Hidden       int     // experiment: a hidden layer of this many tanh units over the word-vector means, feeding the sentiment outputs
+	HiddenL2     float64 // L2 scale for the hidden layer's weights
+	HiddenInit   float64 // standard deviation of the hidden layer's initial weights
 	MixedGrid    []float64
 	OneSidedGrid []float64
 }
@@ -82,11 +85,13 @@ type example struct {
 	feats   map[uint64]float32
 	rule    map[uint64]bool // features made by rules, regularised by RuleL2
 	crossed map[uint64]bool // words crossed with the intent
+	themed  map[uint64]bool // words crossed with a theme (textfeat.Options.ThemeContext)
 	emb     map[uint64]bool // word-vector features
 	sent    int             // 0 positive, 1 neutral, 2 negative
 	intent  int             // textfeat.IntentOpen, IntentPraise or IntentImprove
 	themes  [numThemes]bool
 	rules   [numThemes]bool // a hand-written pattern matched
+	dense   []float64       // the word-vector means, set after set (cfg.Hidden)
 }
 
 func main() {
@@ -123,12 +128,17 @@ func main() {
 	flag.BoolVar(&cfg.EmbMax, "embmax", false, "experiment: also max-pool the word vectors")
 	flag.Float64Var(&cfg.EmbL2, "embl2", 1, "L2 scale for the word-vector weights")
 	flag.BoolVar(&cfg.EmbSentOnly, "embsent", true, "word-vector features feed the sentiment outputs only")
+	flag.IntVar(&cfg.Hidden, "hidden", 0, "experiment: tanh units of a hidden layer over the word-vector means (sentiment outputs)")
+	flag.Float64Var(&cfg.HiddenL2, "hiddenl2", 1, "experiment: L2 scale for the hidden layer")
+	flag.Float64Var(&cfg.HiddenInit, "hiddeninit", 0.1, "experiment: initial weight spread of the hidden layer")
 	opt := textfeat.DefaultOptions
 	flag.IntVar(&opt.CharGrams, "chargrams", opt.CharGrams, "features: character n-gram length (0: none)")
 	flag.IntVar(&opt.CharMinLen, "charmin", opt.CharMinLen, "features: shortest word given character n-grams")
 	flag.BoolVar(&opt.IntentWords, "intentwords", opt.IntentWords, "features: words crossed with the question's intent")
 	flag.BoolVar(&opt.IntentPairs, "intentpairs", opt.IntentPairs, "features: word pairs crossed with the question's intent")
 	flag.BoolVar(&opt.Binary, "binary", opt.Binary, "features: count each word feature once per comment")
+	flag.BoolVar(&opt.Opposition, "opposition", opt.Opposition, "features: products of the positive and negative lexicon sums and of the best and worst clause")
+	flag.IntVar(&opt.ThemeContext, "themectx", opt.ThemeContext, "features: words within this many tokens of a theme pattern's match, crossed with the theme (theme outputs only)")
 	flag.Parse()
 	if cfg.IntentThemes && *exp == 0 {
 		// The analyzer skips the theme columns of intent-crossed words.
@@ -136,6 +146,9 @@ func main() {
 	}
 	if (cfg.Emb != 0 && cfg.Emb != 3 || cfg.EmbMax || cfg.EmbSkip != 0 || cfg.EmbScale != 1) && *exp == 0 {
 		fatal(fmt.Errorf("-emb other than 0 or 3, -embmax, -embskip and -embscale are experiments only (-exp): the analyzer reads the two wordvec.Means sets"))
+	}
+	if cfg.Hidden > 0 && *exp == 0 {
+		fatal(fmt.Errorf("-hidden is an experiment only (-exp)"))
 	}
 	if opt != textfeat.DefaultOptions && *exp == 0 {
 		fatal(fmt.Errorf("feature options %+v differ from textfeat.DefaultOptions %+v: the analyzer could not read such a model; use -exp, or change DefaultOptions (and FeatureVersion)", opt, textfeat.DefaultOptions))
@@ -270,9 +283,10 @@ func crossFit(exs []example, cfg config, seed uint64) cvFit {
 				}
 			}
 			cvr.models[k] = fit(tr, cfg)
+			hw, H := mlpOf(cvr.models[k])
 			for i, e := range exs {
 				if cvr.folds[i] == k {
-					cvr.oof[i] = logits(cvr.models[k], e)
+					cvr.oof[i] = logits(cvr.models[k], e, hw, H)
 				}
 			}
 		}()
@@ -440,11 +454,15 @@ func featurize(x *textfeat.Extractor, rows []analytics.Labelled, cfg config) []e
 		e := example{feats: map[uint64]float32{}}
 		e.rule = map[uint64]bool{}
 		e.crossed = map[uint64]bool{}
+		e.themed = map[uint64]bool{}
 		e.emb = map[uint64]bool{}
 		for _, f := range d.Feats {
 			e.feats[f.H] += f.V
 			if f.Intent {
 				e.crossed[f.H] = true
+			}
+			if f.Theme {
+				e.themed[f.H] = true
 			}
 			if f.Rule {
 				e.rule[f.H] = true
@@ -455,6 +473,14 @@ func featurize(x *textfeat.Extractor, rows []analytics.Labelled, cfg config) []e
 		}
 		if cfg.Emb > 0 {
 			embFeats(&d, intent, cfg, e)
+		}
+		if cfg.Hidden > 0 {
+			e.dense = make([]float64, denseDims)
+			for s := 0; s < wordvec.NumSets; s++ {
+				for j := 0; j < wordvec.Dims; j++ {
+					e.dense[s*wordvec.Dims+j] = float64(e.feats[wordvec.FeatHash(s, textfeat.IntentOpen, j)])
+				}
+			}
 		}
 		e.intent = intent
 		e.sent = map[string]int{analytics.Positive: 0, analytics.Neutral: 1, analytics.Negative: 2}[r.Sentiment]
@@ -598,6 +624,14 @@ func fitOne(exs []example, cfg config) map[uint64][]float32 {
 				}
 			}
 		}
+		for h := range e.themed {
+			// Scale 0: the sentiment outputs neither use nor learn these.
+			if j, ok := index[h]; ok {
+				for o := 0; o < 3; o++ {
+					sc[int(j)*numOut+o] = 0
+				}
+			}
+		}
 		if !cfg.IntentThemes {
 			// Scale 0: the theme outputs neither use nor learn these features.
 			for h := range e.crossed {
@@ -657,8 +691,21 @@ func fitOne(exs []example, cfg config) map[uint64][]float32 {
 	m2 := make([]float64, nf*numOut)
 	const b1, b2, eps = 0.9, 0.999, 1e-8
 	invN := 1 / float64(len(exs))
+	// The hidden layer (cfg.Hidden): hw holds W1 (H × denseDims), then the
+	// H biases, then W2 (3 × H).
+	H := cfg.Hidden
+	nh := H*denseDims + H + 3*H
+	hw, hg, hm1, hm2 := make([]float64, nh), make([]float64, nh), make([]float64, nh), make([]float64, nh)
+	if H > 0 {
+		r := rand.New(rand.NewPCG(cfg.Seed, 11))
+		for j := 0; j < H*denseDims; j++ {
+			hw[j] = r.NormFloat64() * cfg.HiddenInit
+		}
+	}
+	act := make([]float64, H)
 	for it := 1; it <= cfg.Iters; it++ {
 		clear(g)
+		clear(hg)
 		for i, e := range exs {
 			var z [numOut]float64
 			for _, f := range docs[i] {
@@ -667,6 +714,9 @@ func fitOne(exs []example, cfg config) map[uint64][]float32 {
 				for o := range z {
 					z[o] += row[o] * srow[o] * float64(f.v)
 				}
+			}
+			if H > 0 {
+				mlpForward(hw, H, e.dense, act, &z)
 			}
 			var gz [numOut]float64
 			mx := math.Max(z[0], math.Max(z[1], z[2]))
@@ -701,6 +751,23 @@ func fitOne(exs []example, cfg config) map[uint64][]float32 {
 					row[o] += gz[o] * srow[o] * float64(f.v) * invN
 				}
 			}
+			if H > 0 {
+				w2 := hw[H*denseDims+H:]
+				g2 := hg[H*denseDims+H:]
+				for h := 0; h < H; h++ {
+					var da float64
+					for o := 0; o < 3; o++ {
+						g2[o*H+h] += gz[o] * act[h] * invN
+						da += gz[o] * w2[o*H+h]
+					}
+					dz := da * (1 - act[h]*act[h]) * invN
+					hg[H*denseDims+h] += dz
+					row := hg[h*denseDims : (h+1)*denseDims]
+					for k, x := range e.dense {
+						row[k] += dz * x
+					}
+				}
+			}
 		}
 		lr := cfg.LR
 		c1 := 1 - math.Pow(b1, float64(it))
@@ -717,6 +784,14 @@ func fitOne(exs []example, cfg config) map[uint64][]float32 {
 			m2[j] = b2*m2[j] + (1-b2)*g[j]*g[j]
 			w[j] -= lr * (m1[j] / c1) / (math.Sqrt(m2[j]/c2) + eps)
 		}
+		for j := range hw {
+			if j < H*denseDims || j >= H*denseDims+H {
+				hg[j] += cfg.L2Sent * cfg.HiddenL2 * hw[j]
+			}
+			hm1[j] = b1*hm1[j] + (1-b1)*hg[j]
+			hm2[j] = b2*hm2[j] + (1-b2)*hg[j]*hg[j]
+			hw[j] -= lr * (hm1[j] / c1) / (math.Sqrt(hm2[j]/c2) + eps)
+		}
 	}
 	out := make(map[uint64][]float32, nf)
 	for i, h := range hashes {
@@ -732,10 +807,46 @@ func fitOne(exs []example, cfg config) map[uint64][]float32 {
 			out[h] = row
 		}
 	}
+	if H > 0 {
+		// The hidden layer travels in the weight map under its own names.
+		for h := 0; h < H; h++ {
+			for k := 0; k < denseDims; k++ {
+				out[mlpHash(0, h, k)] = []float32{float32(hw[h*denseDims+k])}
+			}
+			out[mlpHash(1, h, 0)] = []float32{float32(hw[H*denseDims+h])}
+			w2 := hw[H*denseDims+H:]
+			out[mlpHash(2, h, 0)] = []float32{float32(w2[h]), float32(w2[H+h]), float32(w2[2*H+h])}
+		}
+	}
 	return out
 }
 
-func logits(w map[uint64][]float32, e example) [numOut]float64 {
+const denseDims = wordvec.NumSets * wordvec.Dims
+
+// mlpHash names a weight of the hidden layer: kind 0 W1[h][k], 1 bias h, 2 W2[·][h].
+func mlpHash(kind, h, k int) uint64 {
+	return textfeat.HashString(fmt.Sprintf("#mlp%d:%d:%d", kind, h, k))
+}
+
+// mlpForward adds the hidden layer's sentiment logits to z and leaves the
+// units' activations in act.
+func mlpForward(hw []float64, H int, dense, act []float64, z *[numOut]float64) {
+	w2 := hw[H*denseDims+H:]
+	for h := 0; h < H; h++ {
+		s := hw[H*denseDims+h]
+		row := hw[h*denseDims : (h+1)*denseDims]
+		for k, x := range dense {
+			s += row[k] * x
+		}
+		act[h] = math.Tanh(s)
+		for o := 0; o < 3; o++ {
+			z[o] += w2[o*H+h] * act[h]
+		}
+	}
+}
+
+// logits scores e with the weight map w and its hidden layer (mlpOf).
+func logits(w map[uint64][]float32, e example, hw []float64, H int) [numOut]float64 {
 	var z [numOut]float64
 	for h, v := range e.feats {
 		if row, ok := w[h]; ok {
@@ -744,7 +855,30 @@ func logits(w map[uint64][]float32, e example) [numOut]float64 {
 			}
 		}
 	}
+	if H > 0 && e.dense != nil {
+		mlpForward(hw, H, e.dense, make([]float64, H), &z)
+	}
 	return z
+}
+
+// mlpOf reads the hidden layer out of a weight map (H = 0: none).
+func mlpOf(w map[uint64][]float32) ([]float64, int) {
+	H := 0
+	for w[mlpHash(1, H, 0)] != nil {
+		H++
+	}
+	hw := make([]float64, H*denseDims+H+3*H)
+	for h := 0; h < H; h++ {
+		for k := 0; k < denseDims; k++ {
+			hw[h*denseDims+k] = float64(w[mlpHash(0, h, k)][0])
+		}
+		hw[H*denseDims+h] = float64(w[mlpHash(1, h, 0)][0])
+		r := w[mlpHash(2, h, 0)]
+		for o := 0; o < 3; o++ {
+			hw[H*denseDims+H+o*H+h] = float64(r[o])
+		}
+	}
+	return hw, H
 }
 
 func defaultParams(exs []example) []float32 {
