@@ -125,9 +125,9 @@ var DefaultOptions = Options{IntentWords: true, Binary: true}
 type Extractor struct {
 	opt     Options
 	words   map[uint64]entry // while building; lookups go through wt
-	wt      wordTable
+	wt      hashTable[entry]
 	phrases map[uint64][]phrase // by first token; such words carry fPhrase
-	spell   spellTable
+	spell   hashTable[uint64]   // a misspelt word's hash to the lexicon word's
 }
 
 var (
@@ -213,7 +213,7 @@ func NewExtractorWith(o Options) *Extractor {
 		from, to, _ := strings.Cut(f, ":")
 		spell[HashString(from)] = HashString(to)
 	}
-	x.spell = newSpellTable(spell)
+	x.spell = newHashTable(spell)
 	addVal := func(list string) {
 		for _, f := range strings.Fields(list) {
 			w, v, _ := strings.Cut(f, ":")
@@ -297,7 +297,7 @@ func NewExtractorWith(o Options) *Extractor {
 		// Only words that open a phrase need the phrase map looked up.
 		setFlag(h, fPhrase)
 	}
-	x.wt = newWordTable(x.words)
+	x.wt = newHashTable(x.words)
 	// Longest phrases first, so that the most specific one wins.
 	for k, ps := range x.phrases {
 		for i := 1; i < len(ps); i++ {
@@ -376,7 +376,14 @@ func (x *Extractor) normPhrase(p string) []uint64 {
 	return out
 }
 
-func (x *Extractor) canonical(h uint64) uint64 { return x.spell.get(h) }
+// canonical is the hash of the lexicon word h stands for: its spelling fix,
+// or h itself.
+func (x *Extractor) canonical(h uint64) uint64 {
+	if to, ok := x.spell.get(h); ok {
+		return to
+	}
+	return h
+}
 
 // Extract tokenizes text and fills d with clauses, valences, rule matches and
 // features. intent is one of IntentOpen, IntentPraise, IntentImprove.
@@ -1044,26 +1051,28 @@ func charGrams(word string, n, tok int, feats []Feat) []Feat {
 	return feats
 }
 
-// wordTable is the lexicon as a flat open-addressing table: the analyzer
-// looks a word up several times per token, and a Go map costs about twice as
-// much per lookup as one linear probe into a power-of-two array.
-type wordTable struct {
-	slots []wordSlot
+// hashTable is a flat open-addressing table keyed by a word's hash (0 is
+// never a key): the analyzer looks every word of every comment up in the
+// lexicon (several times before) and in the spelling fixes, and a Go map
+// costs about twice as much per lookup as one linear probe into a
+// power-of-two array.
+type hashTable[V any] struct {
+	slots []hashSlot[V]
 	mask  uint64
 }
 
-type wordSlot struct {
+type hashSlot[V any] struct {
 	key uint64 // 0: empty
-	e   entry
+	v   V
 }
 
-func newWordTable(words map[uint64]entry) wordTable {
+func newHashTable[V any](m map[uint64]V) hashTable[V] {
 	size := 16
-	for size < 2*len(words) {
+	for size < 2*len(m) {
 		size *= 2
 	}
-	t := wordTable{slots: make([]wordSlot, size), mask: uint64(size - 1)}
-	for h, e := range words {
+	t := hashTable[V]{slots: make([]hashSlot[V], size), mask: uint64(size - 1)}
+	for h, v := range m {
 		if h == 0 {
 			continue
 		}
@@ -1071,67 +1080,29 @@ func newWordTable(words map[uint64]entry) wordTable {
 		for t.slots[i].key != 0 {
 			i = (i + 1) & t.mask
 		}
-		t.slots[i] = wordSlot{key: h, e: e}
+		t.slots[i] = hashSlot[V]{key: h, v: v}
 	}
 	return t
 }
 
-// word is what the lexicon knows about the word with hash h (zero if nothing).
-func (x *Extractor) word(h uint64) entry {
-	t := &x.wt
+// get returns the value stored for h and whether there is one.
+func (t *hashTable[V]) get(h uint64) (V, bool) {
 	i := h & t.mask
 	for {
 		sl := &t.slots[i]
 		if sl.key == h && h != 0 {
-			return sl.e
+			return sl.v, true
 		}
 		if sl.key == 0 {
-			return entry{}
+			var zero V
+			return zero, false
 		}
 		i = (i + 1) & t.mask
 	}
 }
 
-// spellTable maps a misspelt word's hash to the lexicon word's; a flat
-// open-addressing table for the same reason as wordTable (every word of every
-// comment is looked up).
-type spellTable struct {
-	slots []spellSlot
-	mask  uint64
-}
-
-type spellSlot struct{ from, to uint64 }
-
-func newSpellTable(m map[uint64]uint64) spellTable {
-	size := 16
-	for size < 2*len(m) {
-		size *= 2
-	}
-	t := spellTable{slots: make([]spellSlot, size), mask: uint64(size - 1)}
-	for from, to := range m {
-		if from == 0 {
-			continue
-		}
-		i := from & t.mask
-		for t.slots[i].from != 0 {
-			i = (i + 1) & t.mask
-		}
-		t.slots[i] = spellSlot{from, to}
-	}
-	return t
-}
-
-// get is the canonical hash of h: its correction, or h itself.
-func (t *spellTable) get(h uint64) uint64 {
-	i := h & t.mask
-	for {
-		sl := &t.slots[i]
-		if sl.from == h && h != 0 {
-			return sl.to
-		}
-		if sl.from == 0 {
-			return h
-		}
-		i = (i + 1) & t.mask
-	}
+// word is what the lexicon knows about the word with hash h (zero if nothing).
+func (x *Extractor) word(h uint64) entry {
+	e, _ := x.wt.get(h)
+	return e
 }
