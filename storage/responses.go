@@ -267,26 +267,7 @@ func (m *multiInsert) prepare(ctx context.Context, rows int) error {
 		}
 		var q strings.Builder
 		q.WriteString(m.head)
-		k := 1
-		for r := 0; r < n; r++ {
-			if r > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteByte('(')
-			for c := 0; c < m.cols; c++ {
-				if c > 0 {
-					q.WriteByte(',')
-				}
-				if m.anonymous {
-					q.WriteByte('?')
-				} else {
-					q.WriteByte('$')
-					q.WriteString(strconv.Itoa(k))
-				}
-				k++
-			}
-			q.WriteByte(')')
-		}
+		writeValueRows(&q, n, m.cols, m.anonymous)
 		q.WriteString(m.tail)
 		st, err := m.db.PrepareContext(ctx, q.String())
 		if err != nil {
@@ -297,6 +278,29 @@ func (m *multiInsert) prepare(ctx context.Context, rows int) error {
 		m.mu.Unlock()
 	}
 	return nil
+}
+
+// writeValueRows writes rows tuples of cols placeholders, "(…),(…)": "?"
+// when anonymous (SQLite), else "$1" on.
+func writeValueRows(b *strings.Builder, rows, cols int, anonymous bool) {
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for c := 0; c < cols; c++ {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			if anonymous {
+				b.WriteByte('?')
+			} else {
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(r*cols + c + 1))
+			}
+		}
+		b.WriteByte(')')
+	}
 }
 
 func (m *multiInsert) stmt(ctx context.Context, tx *sql.Tx, rows int) (*sql.Stmt, error) {

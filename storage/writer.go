@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -614,20 +613,7 @@ func multiRowSQL(q string, rows int) (string, error) {
 	cols := strings.Count(q[open:end], "$")
 	var b strings.Builder
 	b.WriteString(q[:open])
-	for r := 0; r < rows; r++ {
-		if r > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('(')
-		for c := 0; c < cols; c++ {
-			if c > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(r*cols + c + 1))
-		}
-		b.WriteByte(')')
-	}
+	writeValueRows(&b, rows, cols, false)
 	b.WriteString(q[end+1:])
 	multiRowCache.Store(multiRowKey{q, rows}, b.String())
 	return b.String(), nil
