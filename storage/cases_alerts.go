@@ -242,22 +242,37 @@ func (s *Store) ComplaintDays(ctx context.Context, site, from, to string) (comme
 		comments[day] = n
 	}
 	rows.Close()
-	rows, err = s.rdb.QueryContext(ctx, `SELECT theme, day, SUM(n) FROM rollup_themes
-		WHERE site = $1 AND day >= $2 AND day <= $3 AND polarity = 'negative' GROUP BY theme, day`, site, from, to)
+	// Complaints: the negative counter of each theme.
+	sums := make([]string, len(negativeThemeCols))
+	for j, i := range negativeThemeCols {
+		sums[j] = "SUM(" + themeColumns[i] + ")"
+	}
+	rows, err = s.rdb.QueryContext(ctx, `SELECT day, `+strings.Join(sums, ", ")+` FROM rollup_themes
+		WHERE site = $1 AND day >= $2 AND day <= $3 GROUP BY day`, site, from, to)
 	if err != nil {
 		return nil, nil, fmt.Errorf("storage: complaint days: %w", err)
 	}
 	defer rows.Close()
+	var day string
+	n := make([]int64, len(negativeThemeCols))
+	dest := []any{&day}
+	for j := range n {
+		dest = append(dest, &n[j])
+	}
 	for rows.Next() {
-		var theme, day string
-		var n int
-		if err := rows.Scan(&theme, &day, &n); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, nil, fmt.Errorf("storage: complaint days: %w", err)
 		}
-		if complaints[theme] == nil {
-			complaints[theme] = map[string]int{}
+		for j, i := range negativeThemeCols {
+			if n[j] == 0 {
+				continue
+			}
+			theme, _ := themeOfCol(i)
+			if complaints[theme] == nil {
+				complaints[theme] = map[string]int{}
+			}
+			complaints[theme][day] = int(n[j])
 		}
-		complaints[theme][day] = n
 	}
 	return comments, complaints, rows.Err()
 }

@@ -126,15 +126,6 @@ func (b *rollupBatch) moveComment(k rollupKey, oldSent string, oldThemes []analy
 	}
 	bump(oldSent, -1)
 	bump(newSent, 1)
-	each := func(hs []analytics.ThemeHit, d int64) {
-		seen := map[string]bool{}
-		for _, h := range hs {
-			if !seen[h.ID] {
-				seen[h.ID] = true
-				b.themes[themeKey{k, h.ID, h.Polarity}] += d
-			}
-		}
-	}
-	each(oldThemes, -1)
-	each(newThemes, 1)
+	b.addThemes(k, oldThemes, -1)
+	b.addThemes(k, newThemes, 1)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -198,17 +199,14 @@ func (s *Store) filterGap(q StatsQuery, w *where, table string) {
 // the department-level ones over the last three, the per-dimension ones keep
 // one provider, survey (by channel) or channel (stats_rollup.go). Other
 // combinations read the fine ones, by the department's or the provider's
-// index.
+// index (a department's fine rows are a few thousand a year, its theme rows
+// no more: migration 0012).
 func (q StatsQuery) tables() (daily, themes string) {
 	f := q.Filter
 	if d, _, _ := f.dim(); d != "" {
 		return "rollup_dim_daily", "rollup_dim_themes"
 	}
 	switch {
-	case f.Department != "" && f.deptDim():
-		// Counts by the department's index are a few thousand rows a
-		// year; its themes are ~20 times more (migration 0010).
-		return "rollup_daily", "rollup_dept_dim_themes"
 	case f.Provider != "" || f.Survey != "" || f.Channel != "":
 		return "rollup_daily", "rollup_themes"
 	case f.Department != "":
@@ -236,22 +234,8 @@ func (f StatsFilter) dim() (name, value, channel string) {
 	return "", "", ""
 }
 
-// deptDim says whether f's filters other than the department are those
-// the per-dimension rollups answer (see dim), so that the department-keyed
-// ones answer f with its department.
-func (f StatsFilter) deptDim() bool {
-	f.Department = ""
-	d, _, _ := f.dim()
-	return d != ""
-}
-
 // dims adds f's site and dimension filters for table.
 func (w *where) dims(f StatsFilter, table string) {
-	if table == "rollup_dept_dim_themes" {
-		w.eq("department", f.Department)
-		f.Department = ""
-		table = "rollup_dim_themes"
-	}
 	if strings.HasPrefix(table, "rollup_dim_") {
 		d, v, ch := f.dim()
 		w.add("dim = " + w.arg(d))
@@ -310,7 +294,7 @@ func (s *Store) StatsCounts(ctx context.Context, q StatsQuery) ([]CountRow, erro
 	return out, nil
 }
 
-// StatsThemes sums rollup_themes by period, bucket, site, theme and
+// StatsThemes sums the theme rollups by period, bucket, site, theme and
 // polarity. Each comment counts once per theme it mentions.
 func (s *Store) StatsThemes(ctx context.Context, q StatsQuery) ([]ThemeRow, error) {
 	_, table := q.tables()
@@ -319,32 +303,64 @@ func (s *Store) StatsThemes(ctx context.Context, q StatsQuery) ([]ThemeRow, erro
 	if err != nil {
 		return nil, err
 	}
-	from := s.source(q, w, table, "theme, polarity, n")
-	query := `SELECT ` + cur + ` AS cur, ` + bucket + ` AS bucket, ` + site + ` AS s, theme, polarity, SUM(n)
-		FROM ` + from + ` WHERE ` + w.sql() + ` GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`
+	from := s.source(q, w, table, themeColList)
+	query := `SELECT ` + cur + ` AS cur, ` + bucket + ` AS bucket, ` + site + ` AS s, ` + themeSums +
+		` FROM ` + from + ` WHERE ` + w.sql() + ` GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`
 	rows, done, err := s.statsRows(ctx, query, w.args)
 	if err != nil {
 		return nil, fmt.Errorf("storage: stats themes: %w", err)
 	}
 	defer done()
 	var out []ThemeRow
+	var n themeCounts
+	dest := make([]any, 3, 3+numThemeCols)
+	for i := range n {
+		dest = append(dest, &n[i])
+	}
 	for rows.Next() {
 		var r ThemeRow
 		var c int
-		if err := rows.Scan(&c, &r.Bucket, &r.Site, &r.Theme, &r.Polarity, &r.N); err != nil {
+		dest[0], dest[1], dest[2] = &c, &r.Bucket, &r.Site
+		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("storage: stats themes: %w", err)
 		}
 		if r.Bucket, err = weekKey(q.Bucket, r.Bucket); err != nil {
 			return nil, err
 		}
 		r.Current = c == 1
-		out = append(out, r)
+		// One row per theme and polarity mentioned, as the narrow tables
+		// gave them, in the same order (theme, then polarity).
+		for _, i := range themeColsByName {
+			if n[i] != 0 {
+				r.Theme, r.Polarity = themeOfCol(i)
+				r.N = int(n[i])
+				out = append(out, r)
+			}
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("storage: stats themes: %w", err)
 	}
 	return out, nil
 }
+
+var (
+	themeColList = strings.Join(themeColumns, ", ")
+	themeSums    = "SUM(" + strings.Join(themeColumns, "), SUM(") + ")"
+	// themeColsByName orders the counters by theme id, then polarity.
+	themeColsByName = func() []int {
+		idx := make([]int, numThemeCols)
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.Slice(idx, func(a, b int) bool {
+			ta, pa := themeOfCol(idx[a])
+			tb, pb := themeOfCol(idx[b])
+			return ta < tb || ta == tb && pa < pb
+		})
+		return idx
+	}()
+)
 
 // statsRows runs a stats query; done releases the rows. On PostgreSQL the
 // plan is made for the values at hand: the driver keeps statements
@@ -386,7 +402,6 @@ var monthTables = map[string]string{
 	"rollup_site_themes":     "rollup_site_themes_month",
 	"rollup_dim_daily":       "rollup_daily_month",
 	"rollup_dim_themes":      "rollup_themes_month",
-	"rollup_dept_dim_themes": "rollup_themes_month",
 }
 
 // source returns what a stats query reads FROM, adding its filter to w:

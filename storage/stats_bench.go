@@ -151,8 +151,8 @@ func (b *rollupBatch) pgxBatch() *pgx.Batch {
 			c.Responses, c.FFT[0], c.FFT[1], c.FFT[2], c.FFT[3], c.FFT[4], c.FFT[5],
 			c.Promoters, c.Passives, c.Detractors, c.Comments, c.Positive, c.Neutral, c.Negative, c.Mixed)
 	}
-	for _, k := range sortedKeys(b.themes, themeKey.less) {
-		pb.Queue(upsertTheme, k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel, k.Theme, k.Polarity, b.themes[k])
+	for _, k := range sortedKeys(b.themes, rollupKey.less) {
+		pb.Queue(upsertTheme, themeArgs([]any{k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel}, b.themes[k])...)
 	}
 	b.coarseUpserts(func(q string, args ...any) error { pb.Queue(q, args...); return nil })
 	return pb
@@ -168,7 +168,7 @@ func (s *Store) BenchAnalyze(ctx context.Context) error {
 	if s.dialect != "postgres" {
 		return nil
 	}
-	if _, err := s.wdb.ExecContext(ctx, "VACUUM ANALYZE responses, answers, comment_themes, rollup_daily, rollup_themes, rollup_site_daily, rollup_site_themes, rollup_dept_daily, rollup_dept_themes, rollup_daily_month, rollup_themes_month, rollup_site_themes_month, rollup_dim_daily, rollup_dim_themes, rollup_dept_dim_themes"); err != nil {
+	if _, err := s.wdb.ExecContext(ctx, "VACUUM ANALYZE responses, answers, comment_themes, rollup_daily, rollup_themes, rollup_site_daily, rollup_site_themes, rollup_dept_daily, rollup_dept_themes, rollup_daily_month, rollup_themes_month, rollup_site_themes_month, rollup_dim_daily, rollup_dim_themes"); err != nil {
 		return fmt.Errorf("storage: vacuum analyze: %w", err)
 	}
 	return nil

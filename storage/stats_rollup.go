@@ -10,14 +10,15 @@ import (
 )
 
 // Coarser rollups for the dashboards: the fine rollups keep department,
-// provider, survey and channel apart (~50 rows per site and day, ~1,000
-// theme rows), so a query that filters on none of those reads the
+// provider, survey and channel apart (~50 rows per site and day), so a query that filters on none of those reads the
 // site-level tables (migration 0002), one that filters on the department
 // alone the department-level tables, one that filters on a provider, a
 // survey or a channel alone, or on a survey and a channel, the
 // per-dimension tables (migration 0008), and whole months come from the
 // monthly tables (migration 0007; see StatsQuery.tables and Store.source).
-// All are written in the same transaction as the fine rollups.
+// All are written in the same transaction as the fine rollups. Each theme
+// table keeps one row per key with a counter per theme and polarity
+// (migration 0012).
 
 // upsert adds a row's counters to a rollup table, inserting the row if it
 // is not there yet.
@@ -52,12 +53,11 @@ var (
 	upsertDeptDaily   = newUpsert("rollup_dept_daily", []string{"day", "site", "department"}, dailySums)
 	upsertMonthDaily  = newUpsert("rollup_daily_month", []string{"month", "site", "department", "provider", "survey", "channel"}, dailySums)
 	upsertDimDaily    = newUpsert("rollup_dim_daily", []string{"dim", "value", "day", "site", "channel"}, dailySums)
-	upsertSiteTheme   = newUpsert("rollup_site_themes", []string{"day", "site", "theme", "polarity"}, []string{"n"})
-	upsertDeptTheme   = newUpsert("rollup_dept_themes", []string{"day", "site", "department", "theme", "polarity"}, []string{"n"})
-	upsertMonthThemes = newUpsert("rollup_themes_month", []string{"month", "site", "department", "provider", "survey", "channel", "theme", "polarity"}, []string{"n"})
-	upsertMonthTheme  = newUpsert("rollup_site_themes_month", []string{"month", "site", "theme", "polarity"}, []string{"n"})
-	upsertDimTheme    = newUpsert("rollup_dim_themes", []string{"dim", "value", "day", "site", "channel", "theme", "polarity"}, []string{"n"})
-	upsertDeptDim     = newUpsert("rollup_dept_dim_themes", []string{"department", "dim", "value", "day", "site", "channel", "theme", "polarity"}, []string{"n"})
+	upsertSiteTheme   = newUpsert("rollup_site_themes", []string{"day", "site"}, themeColumns)
+	upsertDeptTheme   = newUpsert("rollup_dept_themes", []string{"day", "site", "department"}, themeColumns)
+	upsertMonthThemes = newUpsert("rollup_themes_month", []string{"month", "site", "department", "provider", "survey", "channel"}, themeColumns)
+	upsertMonthTheme  = newUpsert("rollup_site_themes_month", []string{"month", "site"}, themeColumns)
+	upsertDimTheme    = newUpsert("rollup_dim_themes", []string{"dim", "value", "day", "site", "channel"}, themeColumns)
 )
 
 // write calls exec with u for each row of args (the rows' arguments one
@@ -77,10 +77,93 @@ func countArgs(args []any, c *dailyCounts) []any {
 		c.Promoters, c.Passives, c.Detractors, c.Comments, c.Positive, c.Neutral, c.Negative, c.Mixed)
 }
 
+// rollupThemeIDs are the theme ids of SPEC.md in the order of the wide
+// theme rollups' columns (migration 0012); a test holds them to the
+// analyzer's.
+var rollupThemeIDs = []string{"wait_times", "ignored", "dismissed", "staff_attitude", "communication",
+	"access", "environment", "clinical_care", "follow_up", "billing", "privacy"}
+
+// rollupPolarities are a theme hit's polarities, with their column suffixes.
+var rollupPolarities = [...][2]string{{"positive", "pos"}, {"neutral", "neu"}, {"negative", "neg"}}
+
+// numThemeCols is the number of counters of a wide theme rollup row.
+const numThemeCols = 11 * len(rollupPolarities)
+
+// themeColumns names the counters of the wide theme rollups, theme-major:
+// wait_times_pos, wait_times_neu, wait_times_neg, ignored_pos, …
+var themeColumns = func() []string {
+	out := make([]string, 0, numThemeCols)
+	for _, t := range rollupThemeIDs {
+		for _, p := range rollupPolarities {
+			out = append(out, t+"_"+p[1])
+		}
+	}
+	return out
+}()
+
+// negativeThemeCols are the counters of complaints (negative mentions).
+var negativeThemeCols = func() []int {
+	var out []int
+	for i := range numThemeCols {
+		if _, p := themeOfCol(i); p == "negative" {
+			out = append(out, i)
+		}
+	}
+	return out
+}()
+
+// themeCol is the counter of theme id with polarity, or -1 for a pair the
+// rollups have no column for (the analyzer makes none).
+func themeCol(id, polarity string) int {
+	for i, t := range rollupThemeIDs {
+		if t == id {
+			for j, p := range rollupPolarities {
+				if p[0] == polarity {
+					return i*len(rollupPolarities) + j
+				}
+			}
+			return -1
+		}
+	}
+	return -1
+}
+
+// themeOfCol is the theme id and polarity of counter i.
+func themeOfCol(i int) (id, polarity string) {
+	return rollupThemeIDs[i/len(rollupPolarities)], rollupPolarities[i%len(rollupPolarities)][0]
+}
+
+// themeCounts is a wide theme rollup row's counters: comments mentioning
+// each theme with each polarity.
+type themeCounts [numThemeCols]int64
+
+func (t *themeCounts) add(o *themeCounts) {
+	for i, n := range o {
+		t[i] += n
+	}
+}
+
+func themeArgs(args []any, t *themeCounts) []any {
+	for _, n := range t {
+		args = append(args, n)
+	}
+	return args
+}
+
+// addThemes adds t to the row k of m, making the row if it is new.
+func addThemes[K comparable](m map[K]*themeCounts, k K, t *themeCounts) {
+	d := m[k]
+	if d == nil {
+		d = &themeCounts{}
+		m[k] = d
+	}
+	d.add(t)
+}
+
 // coarse sums a batch's fine rollup keys over provider, survey and channel,
 // and over department too unless keepDept. The keys come back in the fine
 // rollups' order (no deadlocks between PostgreSQL instances).
-func (b *rollupBatch) coarse(keepDept bool) ([]rollupKey, map[rollupKey]*dailyCounts, []themeKey, map[themeKey]int64) {
+func (b *rollupBatch) coarse(keepDept bool) ([]rollupKey, map[rollupKey]*dailyCounts, []rollupKey, map[rollupKey]*themeCounts) {
 	cut := func(k rollupKey) rollupKey {
 		c := rollupKey{Day: k.Day, Site: k.Site}
 		if keepDept {
@@ -92,18 +175,11 @@ func (b *rollupBatch) coarse(keepDept bool) ([]rollupKey, map[rollupKey]*dailyCo
 	for k, c := range b.daily {
 		addCounts(daily, cut(k), c)
 	}
-	themes := map[themeKey]int64{}
-	for k, n := range b.themes {
-		themes[themeKey{cut(k.rollupKey), k.Theme, k.Polarity}] += n
+	themes := map[rollupKey]*themeCounts{}
+	for k, t := range b.themes {
+		addThemes(themes, cut(k), t)
 	}
-	return sortedKeys(daily, rollupKey.less), daily, sortedKeys(themes, themeKey.less), themes
-}
-
-func (a themeKey) less(b themeKey) bool {
-	if a.rollupKey != b.rollupKey {
-		return a.rollupKey.less(b.rollupKey)
-	}
-	return a.Theme < b.Theme || a.Theme == b.Theme && a.Polarity < b.Polarity
+	return sortedKeys(daily, rollupKey.less), daily, sortedKeys(themes, rollupKey.less), themes
 }
 
 // sortedKeys returns m's keys in less order: every rollup table is written
@@ -155,7 +231,7 @@ func (b *rollupBatch) coarseUpserts(exec func(query string, args ...any) error) 
 			if dept {
 				args = append(args, k.Department)
 			}
-			args = append(args, k.Theme, k.Polarity, themes[k])
+			args = themeArgs(args, themes[k])
 		}
 		if err := ut.write(exec, args); err != nil {
 			return err
@@ -163,19 +239,18 @@ func (b *rollupBatch) coarseUpserts(exec func(query string, args ...any) error) 
 	}
 	// By month: the fine rollups, and the site-level themes.
 	m := b.months()
-	keys := sortedKeys(m.daily, rollupKey.less)
 	// Each statement's arguments are a slice of their own: a pgx batch
 	// keeps them until it is sent.
 	var args []any
-	for _, k := range keys {
+	for _, k := range sortedKeys(m.daily, rollupKey.less) {
 		args = countArgs(append(args, k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel), m.daily[k])
 	}
 	if err := upsertMonthDaily.write(exec, args); err != nil {
 		return err
 	}
 	args = nil
-	for _, k := range sortedKeys(m.themes, themeKey.less) {
-		args = append(args, k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel, k.Theme, k.Polarity, m.themes[k])
+	for _, k := range sortedKeys(m.themes, rollupKey.less) {
+		args = themeArgs(append(args, k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel), m.themes[k])
 	}
 	if err := upsertMonthThemes.write(exec, args); err != nil {
 		return err
@@ -183,7 +258,7 @@ func (b *rollupBatch) coarseUpserts(exec func(query string, args ...any) error) 
 	_, _, stkeys, sthemes := m.coarse(false)
 	args = nil
 	for _, k := range stkeys {
-		args = append(args, k.Day, k.Site, k.Theme, k.Polarity, sthemes[k])
+		args = themeArgs(append(args, k.Day, k.Site), sthemes[k])
 	}
 	if err := upsertMonthTheme.write(exec, args); err != nil {
 		return err
@@ -201,47 +276,12 @@ func (b *rollupBatch) coarseUpserts(exec func(query string, args ...any) error) 
 	}
 	args = nil
 	for _, k := range dtkeys {
-		args = append(args, k.Dim, k.Value, k.Day, k.Site, k.Channel, k.Theme, k.Polarity, dthemes[k])
+		args = themeArgs(append(args, k.Dim, k.Value, k.Day, k.Site, k.Channel), dthemes[k])
 	}
-	if err := upsertDimTheme.write(exec, args); err != nil {
-		return err
-	}
-	etkeys, ethemes := b.deptDims()
-	args = nil
-	for _, k := range etkeys {
-		args = append(args, k.Department, k.Dim, k.Value, k.Day, k.Site, k.Channel, k.Theme, k.Polarity, ethemes[k])
-	}
-	return upsertDeptDim.write(exec, args)
+	return upsertDimTheme.write(exec, args)
 }
 
-// deptDimKey is a row of the department-keyed per-dimension theme rollup
-// (migration 0010): a dimThemeKey within one named department.
-type deptDimKey struct {
-	Department string
-	dimThemeKey
-}
-
-// deptDims sums a batch's fine theme keys per department and dimension,
-// keys in the table's primary-key order.
-func (b *rollupBatch) deptDims() ([]deptDimKey, map[deptDimKey]int64) {
-	themes := map[deptDimKey]int64{}
-	for k, n := range b.themes {
-		if k.Department == "" {
-			continue
-		}
-		for _, dk := range dimsOf(k.rollupKey) {
-			themes[deptDimKey{k.Department, dimThemeKey{dk, k.Theme, k.Polarity}}] += n
-		}
-	}
-	return sortedKeys(themes, func(a, b deptDimKey) bool {
-		if a.Department != b.Department {
-			return a.Department < b.Department
-		}
-		return a.dimThemeKey.less(b.dimThemeKey)
-	}), themes
-}
-
-// rollupDims turns the per-dimension rollups (migrations 0008 and 0010)
+// rollupDims turns the per-dimension rollups (migrations 0008 and 0012)
 // off, only for the benchmark that prices them (stats_dims_test.go); the
 // tables are then wrong.
 var rollupDims = true
@@ -263,18 +303,6 @@ func (k dimKey) less(o dimKey) bool {
 	return false
 }
 
-type dimThemeKey struct {
-	dimKey
-	Theme, Polarity string
-}
-
-func (a dimThemeKey) less(b dimThemeKey) bool {
-	if a.dimKey != b.dimKey {
-		return a.dimKey.less(b.dimKey)
-	}
-	return a.Theme < b.Theme || a.Theme == b.Theme && a.Polarity < b.Polarity
-}
-
 // dimsOf lists the per-dimension rows a fine rollup key adds to; "none" is
 // left out, since no filter can ask for it.
 func dimsOf(k rollupKey) []dimKey {
@@ -293,20 +321,20 @@ func dimsOf(k rollupKey) []dimKey {
 
 // dims sums a batch's fine rollup keys per dimension, keys in the tables'
 // primary-key order.
-func (b *rollupBatch) dims() ([]dimKey, map[dimKey]*dailyCounts, []dimThemeKey, map[dimThemeKey]int64) {
+func (b *rollupBatch) dims() ([]dimKey, map[dimKey]*dailyCounts, []dimKey, map[dimKey]*themeCounts) {
 	daily := map[dimKey]*dailyCounts{}
 	for k, c := range b.daily {
 		for _, dk := range dimsOf(k) {
 			addCounts(daily, dk, c)
 		}
 	}
-	themes := map[dimThemeKey]int64{}
-	for k, n := range b.themes {
-		for _, dk := range dimsOf(k.rollupKey) {
-			themes[dimThemeKey{dk, k.Theme, k.Polarity}] += n
+	themes := map[dimKey]*themeCounts{}
+	for k, t := range b.themes {
+		for _, dk := range dimsOf(k) {
+			addThemes(themes, dk, t)
 		}
 	}
-	return sortedKeys(daily, dimKey.less), daily, sortedKeys(themes, dimThemeKey.less), themes
+	return sortedKeys(daily, dimKey.less), daily, sortedKeys(themes, dimKey.less), themes
 }
 
 func (d *dailyCounts) add(c *dailyCounts) {
@@ -329,8 +357,8 @@ func (b *rollupBatch) months() *rollupBatch {
 	for k, c := range b.daily {
 		addCounts(m.daily, month(k), c)
 	}
-	for k, n := range b.themes {
-		m.themes[themeKey{month(k.rollupKey), k.Theme, k.Polarity}] += n
+	for k, t := range b.themes {
+		addThemes(m.themes, month(k), t)
 	}
 	return m
 }

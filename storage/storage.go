@@ -49,6 +49,8 @@ type Config struct {
 	// CommitDelay is how long a busy group writer may wait to fill a batch
 	// (writer.go, linger); zero never waits.
 	CommitDelay time.Duration
+
+	migrateUntil int // tests: apply migrations up to this version only (0: all)
 }
 
 // Store is the database of one CareVoice instance.
@@ -111,7 +113,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, err
 		}
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, cfg.migrateUntil); err != nil {
 		s.closeDBs()
 		return nil, err
 	}
@@ -342,9 +344,10 @@ func splitStatements(q string) []string {
 	return out
 }
 
-// migrate applies pending migrations, each in its own transaction, and
-// records them, so that starting twice changes nothing.
-func (s *Store) migrate(ctx context.Context) error {
+// migrate applies pending migrations (up to version until, when it is not
+// 0), each in its own transaction, and records them, so that starting twice
+// changes nothing.
+func (s *Store) migrate(ctx context.Context, until int) error {
 	ms, err := loadMigrations()
 	if err != nil {
 		return err
@@ -380,7 +383,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	rows.Close()
 	for _, m := range ms {
-		if applied[m.version] {
+		if applied[m.version] || until > 0 && m.version > until {
 			continue
 		}
 		tx, err := conn.BeginTx(ctx, nil)

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/carevoice/carevoice/analytics"
 )
 
 // groupWriter gathers concurrent submissions and commits them together: one
@@ -402,15 +404,10 @@ func (w *groupWriter) commitCareful(ctx context.Context, batch []*job) error {
 // sharing a PostgreSQL database).
 type rollupBatch struct {
 	daily  map[rollupKey]*dailyCounts
-	themes map[themeKey]int64
+	themes map[rollupKey]*themeCounts
 }
 
 type rollupKey struct{ Day, Site, Department, Provider, Survey, Channel string }
-
-type themeKey struct {
-	rollupKey
-	Theme, Polarity string
-}
 
 type dailyCounts struct {
 	Responses                                    int64
@@ -420,7 +417,7 @@ type dailyCounts struct {
 }
 
 func newRollupBatch() *rollupBatch {
-	return &rollupBatch{daily: map[rollupKey]*dailyCounts{}, themes: map[themeKey]int64{}}
+	return &rollupBatch{daily: map[rollupKey]*dailyCounts{}, themes: map[rollupKey]*themeCounts{}}
 }
 
 func (b *rollupBatch) add(r *NewResponse) {
@@ -459,14 +456,30 @@ func (b *rollupBatch) add(r *NewResponse) {
 		default:
 			c.Neutral++
 		}
-		seen := map[string]bool{}
-		for _, h := range a.Analysis.Themes {
-			if seen[h.ID] {
-				continue
-			}
-			seen[h.ID] = true
-			b.themes[themeKey{k, h.ID, h.Polarity}]++
+		b.addThemes(k, a.Analysis.Themes, 1)
+	}
+}
+
+// addThemes adds d to the counters of key k for each theme of hits, once
+// per theme (its first hit's polarity), as comment_themes keeps them.
+func (b *rollupBatch) addThemes(k rollupKey, hits []analytics.ThemeHit, d int64) {
+	var seen uint32 // a bit per theme id
+	for _, h := range hits {
+		i := themeCol(h.ID, h.Polarity)
+		if i < 0 {
+			continue // not a theme of SPEC.md: comment_themes keeps it, no dashboard shows it
 		}
+		bit := uint32(1) << (i / len(rollupPolarities))
+		if seen&bit != 0 {
+			continue
+		}
+		seen |= bit
+		t := b.themes[k]
+		if t == nil {
+			t = &themeCounts{}
+			b.themes[k] = t
+		}
+		t[i] += d
 	}
 }
 
@@ -497,10 +510,9 @@ const upsertDaily = `INSERT INTO rollup_daily (day, site, department, provider, 
 	positive = rollup_daily.positive + excluded.positive, neutral = rollup_daily.neutral + excluded.neutral,
 	negative = rollup_daily.negative + excluded.negative, mixed = rollup_daily.mixed + excluded.mixed`
 
-const upsertTheme = `INSERT INTO rollup_themes (day, site, department, provider, survey, channel, theme, polarity, n)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-	ON CONFLICT (day, site, department, provider, survey, channel, theme, polarity) DO UPDATE SET
-	n = rollup_themes.n + excluded.n`
+// upsertTheme adds a key's theme counters (migration 0012) to the fine
+// theme rollup.
+var upsertTheme = newUpsert("rollup_themes", []string{"day", "site", "department", "provider", "survey", "channel"}, themeColumns).sql
 
 // flush writes the sums with tx (for callers outside the group writer).
 func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
@@ -630,9 +642,8 @@ func (b *rollupBatch) write(ctx context.Context, tx *sql.Tx, coarse func(q strin
 			return fmt.Errorf("storage: update daily rollup: %w", err)
 		}
 	}
-	for _, k := range sortedKeys(b.themes, themeKey.less) {
-		if err := theme(k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel,
-			k.Theme, k.Polarity, b.themes[k]); err != nil {
+	for _, k := range sortedKeys(b.themes, rollupKey.less) {
+		if err := theme(themeArgs([]any{k.Day, k.Site, k.Department, k.Provider, k.Survey, k.Channel}, b.themes[k])...); err != nil {
 			return fmt.Errorf("storage: update theme rollup: %w", err)
 		}
 	}
