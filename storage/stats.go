@@ -397,11 +397,11 @@ const countCols = `responses, fft_0, fft_1, fft_2, fft_3, fft_4, fft_5, nps_prom
 // monthTables names the by-month copies of the daily rollups (migration
 // 0007).
 var monthTables = map[string]string{
-	"rollup_daily":           "rollup_daily_month",
-	"rollup_themes":          "rollup_themes_month",
-	"rollup_site_themes":     "rollup_site_themes_month",
-	"rollup_dim_daily":       "rollup_daily_month",
-	"rollup_dim_themes":      "rollup_themes_month",
+	"rollup_daily":       "rollup_daily_month",
+	"rollup_themes":      "rollup_themes_month",
+	"rollup_site_themes": "rollup_site_themes_month",
+	"rollup_dim_daily":   "rollup_daily_month",
+	"rollup_dim_themes":  "rollup_themes_month",
 }
 
 // source returns what a stats query reads FROM, adding its filter to w:
