@@ -175,6 +175,9 @@ func emailSetup(t *testing.T) (*storage.Store, *Dispatcher, *smtpServer, *fakeCl
 		{Email: "ada@example.org", Role: "admin"},
 		{Email: "quinn@example.org", Role: "quality"},
 		{Email: "gone@example.org", Role: "manager", Sites: "north", Disabled: true},
+		// No sites: an account from before they were required, when an
+		// empty list meant every site. It receives nothing.
+		{Email: "sid@example.org", Role: "manager"},
 	} {
 		u.PasswordHash = "x"
 		if err := st.CreateUser(ctx, &u); err != nil {

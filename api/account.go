@@ -10,8 +10,8 @@ import (
 
 // accountRoutes let any signed-in staff member manage their own account.
 func (s *Server) accountRoutes(app *fiber.App) {
-	s.handle(app, "GET", "/account", permStaffPage, s.accountPage)
-	s.handle(app, "POST", "/account/password", permStaffPage, s.accountPassword)
+	s.handle(app, "GET", "/account", permAccountPage, s.accountPage)
+	s.handle(app, "POST", "/account/password", permAccountPage, s.accountPassword)
 }
 
 type accountData struct {

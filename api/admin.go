@@ -221,7 +221,7 @@ func (s *Server) apiSites(c *fiber.Ctx) error {
 	}
 	out := make([]siteOut, 0, len(sites))
 	for _, st := range sites {
-		if p.Role == storage.RoleManager && len(p.Sites) > 0 && !p.CanSeeSite(st.Slug) {
+		if !p.CanSeeSite(st.Slug) {
 			continue
 		}
 		ds, ps := st.Departments, st.Providers

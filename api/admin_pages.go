@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -155,6 +156,12 @@ func (s *Server) showUsers(c *fiber.Ctx, status int, d *adminData) error {
 // checkSites validates a manager's comma-separated site list against the
 // sites that exist and returns it normalised.
 func (s *Server) checkSites(c *fiber.Ctx, list string) (string, bool) {
+	return s.checkSiteList(c, storage.SplitList(list))
+}
+
+// checkSiteList validates site slugs against the sites that exist and
+// returns them sorted, without repeats, comma-separated.
+func (s *Server) checkSiteList(c *fiber.Ctx, list []string) (string, bool) {
 	sites, err := s.store.Sites(c.UserContext(), nil)
 	if err != nil {
 		return "", false
@@ -163,15 +170,24 @@ func (s *Server) checkSites(c *fiber.Ctx, list string) (string, bool) {
 	for _, st := range sites {
 		known[st.Slug] = true
 	}
-	out := storage.SplitList(list)
-	for _, v := range out {
+	out := make([]string, 0, len(list))
+	for _, v := range list {
+		v = strings.TrimSpace(v)
 		if !known[v] {
 			return "", false
 		}
+		out = append(out, v)
 	}
 	sort.Strings(out)
-	return strings.Join(out, ","), true
+	return strings.Join(slices.Compact(out), ","), true
 }
+
+// Messages for a manager account or token without sites. An empty list
+// once meant every site; now a manager sees only what is listed.
+const (
+	msgSitesInvalid   = "Sites must be existing site slugs, separated by commas."
+	msgManagerNoSites = "A manager must have at least one site: list the sites they look after, separated by commas."
+)
 
 func (s *Server) adminCreateUser(c *fiber.Ctx) error {
 	email := strings.ToLower(strings.TrimSpace(c.FormValue("email")))
@@ -184,7 +200,9 @@ func (s *Server) adminCreateUser(c *fiber.Ctx) error {
 	case !storage.ValidRole(role):
 		msg = "Choose a role."
 	case !ok:
-		msg = "Sites must be existing site slugs, separated by commas."
+		msg = msgSitesInvalid
+	case role == storage.RoleManager && sites == "":
+		msg = msgManagerNoSites
 	}
 	if msg != "" {
 		return s.showUsers(c, fiber.StatusBadRequest, &adminData{Error: msg})
@@ -223,10 +241,16 @@ func (s *Server) adminUpdateUser(c *fiber.Ctx) error {
 	role, disabled := c.FormValue("role"), c.FormValue("disabled") == "on"
 	sites, ok := s.checkSites(c, c.FormValue("sites"))
 	if !ok {
-		return s.showUsers(c, fiber.StatusBadRequest, &adminData{Error: "Sites must be existing site slugs, separated by commas."})
+		return s.showUsers(c, fiber.StatusBadRequest, &adminData{Error: msgSitesInvalid})
 	}
 	if !storage.ValidRole(role) {
 		return s.showUsers(c, fiber.StatusBadRequest, &adminData{Error: "Choose a role."})
+	}
+	// A disabled account sees nothing, so an admin may switch off a
+	// manager left without sites by an older version without inventing
+	// sites for them; switching them back on needs sites.
+	if role == storage.RoleManager && sites == "" && !disabled {
+		return s.showUsers(c, fiber.StatusBadRequest, &adminData{Error: msgManagerNoSites})
 	}
 	// An admin cannot lock themselves out; another admin must do it, so
 	// there is always someone left who can manage accounts.
@@ -433,6 +457,9 @@ func (s *Server) showTokens(c *fiber.Ctx, status int, d *adminData) error {
 	for _, v := range ts {
 		d.Tokens = append(d.Tokens, adminRow[storage.APIToken]{V: v, Created: msDate(v.CreatedAt), Expires: msDate(v.ExpiresAt), Revoked: optDate(v.RevokedAt)})
 	}
+	if d.Sites, err = s.store.Sites(c.UserContext(), nil); err != nil {
+		return err
+	}
 	return s.adminPage(c, status, "admin_tokens", "API tokens", d)
 }
 
@@ -442,18 +469,40 @@ func (s *Server) adminCreateToken(c *fiber.Ctx) error {
 	if err != nil || hours < 1 || hours > 24*365 || !storage.ValidRole(role) || name == "" || len(name) > 100 {
 		return s.showTokens(c, fiber.StatusBadRequest, &adminData{Error: "Name the token, choose a role, and give a lifetime between 1 and 8760 hours."})
 	}
+	sites, bad := s.tokenSites(c, role, storage.SplitList(c.FormValue("sites")))
+	if bad != "" {
+		return s.showTokens(c, fiber.StatusBadRequest, &adminData{Error: "Sites " + bad + "."})
+	}
 	tok, hash := secure.NewToken("cvt_")
 	p := principal(c)
-	t := &storage.APIToken{Name: name, TokenHash: hash, Role: role, ExpiresAt: s.now().Add(time.Duration(hours) * time.Hour).UnixMilli()}
+	t := &storage.APIToken{Name: name, TokenHash: hash, Role: role, Sites: sites, ExpiresAt: s.now().Add(time.Duration(hours) * time.Hour).UnixMilli()}
 	if p.UserID != 0 {
 		t.CreatedBy = &p.UserID
 	}
 	if err := s.store.CreateAPIToken(c.UserContext(), t); err != nil {
 		return err
 	}
-	s.store.Audit(c.UserContext(), p.Actor(), "token.create", name, map[string]any{"role": role, "expires_in_hours": hours})
+	s.store.Audit(c.UserContext(), p.Actor(), "token.create", name, map[string]any{"role": role, "sites": sites, "expires_in_hours": hours})
 	return s.showTokens(c, fiber.StatusCreated, &adminData{Done: "Token created.",
 		Secret: &adminSecret{Label: "Bearer token (shown once)", Value: tok}})
+}
+
+// tokenSites checks the sites of a new token (JSON API and form): a
+// manager token needs existing sites, and no other role takes any (an admin
+// or quality token sees every site, so a list there would promise a limit
+// that is not kept). It returns them normalised, or what is wrong with them
+// as a phrase that follows "sites".
+func (s *Server) tokenSites(c *fiber.Ctx, role string, list []string) (string, string) {
+	sites, ok := s.checkSiteList(c, list)
+	switch {
+	case role != storage.RoleManager && len(list) > 0:
+		return "", "only go with a manager token: an admin or quality token sees every site"
+	case !ok:
+		return "", "must be existing site slugs, separated by commas"
+	case role == storage.RoleManager && sites == "":
+		return "", "are required for a manager token (one at least)"
+	}
+	return sites, ""
 }
 
 func (s *Server) revokeToken(c *fiber.Ctx) error {

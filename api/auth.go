@@ -180,9 +180,10 @@ func (s *Server) home(c *fiber.Ctx) error {
 }
 
 type tokenBody struct {
-	Role           string `json:"role"`
-	Name           string `json:"name"`
-	ExpiresInHours int    `json:"expires_in_hours"`
+	Role           string   `json:"role"`
+	Name           string   `json:"name"`
+	Sites          []string `json:"sites"` // required for a manager token, refused for the others
+	ExpiresInHours int      `json:"expires_in_hours"`
 }
 
 // apiCreateToken is POST /api/v1/tokens.
@@ -207,12 +208,16 @@ func (s *Server) apiCreateToken(c *fiber.Ctx) error {
 	if b.ExpiresInHours < 1 || b.ExpiresInHours > 24*365 {
 		f["expires_in_hours"] = "must be between 1 and 8760"
 	}
+	sites, bad := s.tokenSites(c, b.Role, b.Sites)
+	if bad != "" && f["role"] == "" {
+		f["sites"] = bad
+	}
 	if len(f) > 0 {
 		return errInvalid(f)
 	}
 	tok, hash := secure.NewToken("cvt_")
 	p := principal(c)
-	t := &storage.APIToken{Name: b.Name, TokenHash: hash, Role: b.Role,
+	t := &storage.APIToken{Name: b.Name, TokenHash: hash, Role: b.Role, Sites: sites,
 		ExpiresAt: s.now().Add(time.Duration(b.ExpiresInHours) * time.Hour).UnixMilli()}
 	if p.UserID != 0 {
 		t.CreatedBy = &p.UserID
@@ -220,7 +225,11 @@ func (s *Server) apiCreateToken(c *fiber.Ctx) error {
 	if err := s.store.CreateAPIToken(c.UserContext(), t); err != nil {
 		return err
 	}
-	s.store.Audit(c.UserContext(), p.Actor(), "token.create", b.Name, map[string]any{"role": b.Role, "expires_in_hours": b.ExpiresInHours})
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"token": tok, "role": b.Role,
-		"expires_at": time.UnixMilli(t.ExpiresAt).UTC().Format(time.RFC3339)})
+	s.store.Audit(c.UserContext(), p.Actor(), "token.create", b.Name, map[string]any{"role": b.Role, "sites": sites, "expires_in_hours": b.ExpiresInHours})
+	out := fiber.Map{"token": tok, "role": b.Role,
+		"expires_at": time.UnixMilli(t.ExpiresAt).UTC().Format(time.RFC3339)}
+	if sites != "" {
+		out["sites"] = t.SiteList()
+	}
+	return c.Status(fiber.StatusCreated).JSON(out)
 }

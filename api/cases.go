@@ -414,7 +414,7 @@ func (s *Server) checkPatch(ctx context.Context, k *storage.Case, b casePatch, a
 			return u, err
 		case usr.Disabled || (usr.Role != storage.RoleManager && usr.Role != storage.RoleAdmin):
 			f["assignee"] = "must be an active manager or admin"
-		case usr.Role == storage.RoleManager && len(usr.SiteList()) > 0 && !slices.Contains(usr.SiteList(), k.Site):
+		case usr.Role == storage.RoleManager && !slices.Contains(usr.SiteList(), k.Site):
 			f["assignee"] = "is not a manager of this site"
 		}
 	}

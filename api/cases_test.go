@@ -308,11 +308,20 @@ func testCaseLifecycleAndPermissions(t *testing.T, e *apitest.Env) {
 		t.Fatalf("reveal by unassigned manager: got %d, want 403", r.StatusCode)
 	}
 
-	// Assign to Nora; she sees the details, and each view is audited.
-	bad := admin.JSON("PATCH", path, map[string]any{"assignee": "carl@example.org"})
-	if bad.StatusCode != 400 {
-		t.Fatalf("assign to a stranger: got %d, want 400", bad.StatusCode)
+	// Only an active manager of the case's site (or an admin) is assignable;
+	// a manager without sites is nobody's manager.
+	e.CreateUser("cleo@example.org", "manager", "central")
+	e.CreateUser("sid@example.org", "manager")
+	e.CreateUser("quinn@example.org", "quality")
+	for _, who := range []string{"carl@example.org", "cleo@example.org", "sid@example.org", "quinn@example.org"} {
+		bad := admin.JSON("PATCH", path, map[string]any{"assignee": who})
+		var eb errorBody
+		bad.Decode(t, &eb)
+		if bad.StatusCode != 400 || eb.Fields["assignee"] == "" {
+			t.Fatalf("assign to %s: got %d %s, want 400 naming assignee", who, bad.StatusCode, bad.Body)
+		}
 	}
+	// Assign to Nora; she sees the details, and each view is audited.
 	if r := admin.JSON("PATCH", path, map[string]any{"assignee": "nora@example.org"}); r.StatusCode != 200 {
 		t.Fatalf("assign: %d %s", r.StatusCode, r.Body)
 	}

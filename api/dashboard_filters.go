@@ -78,7 +78,7 @@ func (s *Server) parseDashFilter(c *fiber.Ctx) (*dashFilter, error) {
 		return nil, errStatus(fiber.StatusForbidden, "you may not see this site's feedback")
 	}
 	var only []string
-	if p.Role == storage.RoleManager && len(p.Sites) > 0 {
+	if p.Role == storage.RoleManager {
 		only = p.Sites
 		f.Sites = slices.Clone(p.Sites)
 	}

@@ -24,7 +24,7 @@ type Principal struct {
 	Role        string // staff role for users and tokens
 	UserID      int64
 	Email       string
-	Sites       []string // a manager's sites; nil means all
+	Sites       []string // a manager's sites (user or token); nil for other roles
 	Device      *storage.Device
 	SessionHash string
 	TokenID     int64
@@ -43,12 +43,32 @@ func (p *Principal) Actor() string {
 	return "public"
 }
 
-// CanSeeSite reports whether a staff principal may see a site's data.
+// CanSeeSite reports whether a staff principal may see a site's data: an
+// admin or quality principal every site, a manager only their own.
 func (p *Principal) CanSeeSite(site string) bool {
-	if p.Role == storage.RoleAdmin || p.Role == storage.RoleQuality || len(p.Sites) == 0 {
-		return p.Kind == "user" || p.Kind == "token"
+	if p.Kind != "user" && p.Kind != "token" {
+		return false
+	}
+	if p.Role == storage.RoleAdmin || p.Role == storage.RoleQuality {
+		return true
 	}
 	return slices.Contains(p.Sites, site)
+}
+
+// siteless reports a manager with no sites: an account or token made
+// before sites were required, when an empty list meant every site.
+func (p *Principal) siteless() bool {
+	return (p.Kind == "user" || p.Kind == "token") && p.Role == storage.RoleManager && len(p.Sites) == 0
+}
+
+// managerSites is what a principal may see of a stored site list: only a
+// manager is limited, whatever an admin or quality account has left over
+// in its row from an earlier role.
+func managerSites(role, list string) []string {
+	if role != storage.RoleManager {
+		return nil
+	}
+	return storage.SplitList(list)
 }
 
 func principal(c *fiber.Ctx) *Principal {
@@ -262,7 +282,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 		if err != nil {
 			return errStatus(fiber.StatusUnauthorized, "invalid or expired token")
 		}
-		p = &Principal{Kind: "token", Role: tok.Role, TokenID: tok.ID}
+		p = &Principal{Kind: "token", Role: tok.Role, TokenID: tok.ID, Sites: managerSites(tok.Role, tok.Sites)}
 	} else if k := c.Get("X-Kiosk-Key"); k != "" {
 		d, err := s.store.DeviceByKeyHash(ctx, secure.HashToken(k))
 		if err != nil {
@@ -272,7 +292,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	} else if sid := c.Cookies(sessionCookie); sid != "" {
 		h := secure.HashToken(sid)
 		if u, _, err := s.store.SessionUser(ctx, h, s.cfg.SessionIdle, s.cfg.SessionMax); err == nil {
-			p = &Principal{Kind: "user", Role: u.Role, UserID: u.ID, Email: u.Email, Sites: u.SiteList(), SessionHash: h}
+			p = &Principal{Kind: "user", Role: u.Role, UserID: u.ID, Email: u.Email, Sites: managerSites(u.Role, u.Sites), SessionHash: h}
 		}
 	}
 	c.Locals("principal", p)
@@ -292,6 +312,15 @@ func (s *Server) guard(perm Permission) fiber.Handler {
 		if p.Kind == "user" || p.Kind == "token" {
 			if p.Role != storage.RoleAdmin && !slices.Contains(perm.Roles, p.Role) {
 				return errStatus(fiber.StatusForbidden, "your role may not do this")
+			}
+			// Refused here, once, rather than in every handler that
+			// filters by p.Sites: there an empty list would read as no
+			// filter at all.
+			if p.siteless() && !perm.Siteless {
+				if p.Kind == "token" {
+					return errStatus(fiber.StatusForbidden, "This manager token has no sites; an administrator can issue a new one for your sites.")
+				}
+				return errStatus(fiber.StatusForbidden, "This manager account has no sites assigned; an administrator can assign them.")
 			}
 			// Every state change made with the session cookie carries the
 			// CSRF token, checked here so that no handler can forget it.

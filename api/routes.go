@@ -12,6 +12,9 @@ type Permission struct {
 	Kiosk  bool     // a kiosk device key (X-Kiosk-Key) also passes
 	Roles  []string // staff roles that pass (admin always does)
 	Page   bool     // HTML: send people without a session to the login page
+	// Siteless lets a manager without sites through too (their own
+	// account page); every other staff route refuses them (guard).
+	Siteless bool
 }
 
 var (
@@ -25,6 +28,7 @@ var (
 	permQuality     = Permission{Roles: []string{"admin", "quality"}}
 	permQualityPage = Permission{Roles: []string{"admin", "quality"}, Page: true}
 	permSubmit      = Permission{Public: true, Kiosk: true}
+	permAccountPage = Permission{Roles: []string{"admin", "manager", "quality"}, Page: true, Siteless: true}
 )
 
 // routes is the whole route table.

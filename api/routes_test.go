@@ -82,7 +82,11 @@ func TestRouteTable(t *testing.T) {
 	roles := []string{storage.RoleAdmin, storage.RoleManager, storage.RoleQuality}
 	sessions, tokens := map[string]*apitest.Client{}, map[string]*apitest.Client{}
 	for _, r := range roles {
-		sessions[r], tokens[r] = e.Login(r), e.Token(r)
+		var sites []string
+		if r == storage.RoleManager {
+			sites = []string{"main"}
+		}
+		sessions[r], tokens[r] = e.Login(r, sites...), e.Token(r, sites...)
 	}
 	var checked int
 	for _, r := range routes {

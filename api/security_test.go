@@ -106,7 +106,7 @@ func TestCSRF(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c := e.Login(tc.role)
+			c := e.Login(tc.role, "main")
 			good := c.CSRF
 			for _, bad := range []struct{ name, token string }{{"missing", ""}, {"wrong", other.CSRF}, {"garbage", "abc"}} {
 				c.CSRF = bad.token
@@ -545,7 +545,7 @@ func bruteForce(t *testing.T, e *apitest.Env) {
 // and every other session of the account ends.
 func TestPasswordChange(t *testing.T) {
 	e := apitest.New(t)
-	pw := e.CreateUser("bo@example.org", storage.RoleManager)
+	pw := e.CreateUser("bo@example.org", storage.RoleManager, "main")
 	a, b := e.LoginAs("bo@example.org", pw), e.LoginAs("bo@example.org", pw)
 	change := func(cur, next, again string) *apitest.Response {
 		return a.Form("/account/password", url.Values{"current": {cur}, "password": {next}, "confirm": {again}, "csrf": {a.CSRF}})
@@ -733,7 +733,7 @@ func checkHeaders(t *testing.T, what string, r *apitest.Response) {
 func TestSecurityHeaders(t *testing.T) {
 	e := apitest.New(t)
 	kiosk, _ := e.Device("main")
-	callers := map[string]*apitest.Client{"anonymous": e.Anon(), "admin": e.Login(storage.RoleAdmin), "manager": e.Login(storage.RoleManager)}
+	callers := map[string]*apitest.Client{"anonymous": e.Anon(), "admin": e.Login(storage.RoleAdmin), "manager": e.Login(storage.RoleManager, "main")}
 	n := 0
 	for _, r := range routeTable(t, e) {
 		if r.Method != "GET" {

@@ -65,17 +65,22 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID int64, keep strin
 	return s.w.WithContext(ctx).Where("user_id = ? AND id_hash <> ?", userID, keep).Delete(&Session{}).Error
 }
 
-// APIToken is a bearer token for scripts, scoped to a role.
+// APIToken is a bearer token for scripts, scoped to a role and, for a
+// manager, to sites.
 type APIToken struct {
 	ID        int64  `json:"id"`
 	Name      string `json:"name"`
 	TokenHash string `json:"-"`
 	Role      string `json:"role"`
+	Sites     string `json:"sites"` // comma-separated site slugs a manager token may see
 	CreatedBy *int64 `json:"created_by"`
 	CreatedAt int64  `json:"created_at"`
 	ExpiresAt int64  `json:"expires_at"`
 	RevokedAt *int64 `json:"revoked_at"`
 }
+
+// SiteList returns the sites a manager token is limited to.
+func (t *APIToken) SiteList() []string { return SplitList(t.Sites) }
 
 // CreateAPIToken stores a token's hash.
 func (s *Store) CreateAPIToken(ctx context.Context, t *APIToken) error {

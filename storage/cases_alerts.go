@@ -159,11 +159,14 @@ func (s *Store) DeliveryAttempts(ctx context.Context, id int64) ([]DeliveryAttem
 type Recipient struct {
 	Email string
 	Role  string
-	Sites []string // nil: every site
+	Sites []string // a manager's sites; nil for an admin: every site
 }
 
-// AlertRecipients lists enabled managers who may see site (every site when
-// site is empty), and admins too when withAdmins is set.
+// AlertRecipients lists enabled managers of site (of any site when site is
+// empty), and admins too when withAdmins is set. A manager without sites
+// (an account from before sites were required) is nobody's recipient: an
+// empty list once meant every site, and must not send one site's patients'
+// details to every manager.
 func (s *Store) AlertRecipients(ctx context.Context, site string, withAdmins bool) ([]Recipient, error) {
 	users, err := s.Users(ctx)
 	if err != nil {
@@ -176,7 +179,7 @@ func (s *Store) AlertRecipients(ctx context.Context, site string, withAdmins boo
 		}
 		sites := u.SiteList()
 		switch {
-		case u.Role == RoleManager && (site == "" || len(sites) == 0 || slices.Contains(sites, site)):
+		case u.Role == RoleManager && len(sites) > 0 && (site == "" || slices.Contains(sites, site)):
 		case u.Role == RoleAdmin && withAdmins:
 			sites = nil
 		default:

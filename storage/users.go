@@ -25,13 +25,15 @@ type User struct {
 	Email        string `json:"email"`
 	PasswordHash string `json:"-"`
 	Role         string `json:"role"`
-	Sites        string `json:"sites"` // comma-separated site slugs a manager may see; empty = all
+	Sites        string `json:"sites"` // comma-separated site slugs a manager may see; a manager needs one at least
 	CreatedAt    int64  `json:"created_at"`
 	PasswordAt   int64  `json:"-"`
 	Disabled     bool   `json:"disabled"`
 }
 
-// SiteList returns the sites a manager is limited to (nil means all).
+// SiteList returns the sites a manager is limited to. An empty list grants
+// nothing: the API refuses a manager without sites (rows from before sites
+// were required).
 func (u *User) SiteList() []string { return SplitList(u.Sites) }
 
 // CountUsers returns how many accounts exist.

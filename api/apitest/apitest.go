@@ -130,12 +130,12 @@ func (e *Env) LoginAs(email, pw string) *Client {
 	return c
 }
 
-// Token creates a bearer token of role.
-func (e *Env) Token(role string) *Client {
+// Token creates a bearer token of role (a manager's limited to sites).
+func (e *Env) Token(role string, sites ...string) *Client {
 	e.T.Helper()
 	tok, hash := secure.NewToken("cvt_")
 	if err := e.Store.CreateAPIToken(context.Background(), &storage.APIToken{Name: "test", TokenHash: hash, Role: role,
-		ExpiresAt: time.Now().Add(time.Hour).UnixMilli()}); err != nil {
+		Sites: strings.Join(sites, ","), ExpiresAt: time.Now().Add(time.Hour).UnixMilli()}); err != nil {
 		e.T.Fatal(err)
 	}
 	return &Client{env: e, Bearer: tok}

@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -441,19 +442,28 @@ func printVersion(out io.Writer, args []string) error {
 
 func cmdUser(args []string) error {
 	if len(args) == 0 || args[0] != "add" {
-		return errors.New("usage: carevoice user add --email E --role admin|manager|quality [--password P] [--sites a,b]")
+		return errors.New("usage: carevoice user add --email E --role admin|manager|quality [--password P] [--sites a,b (managers: required)]")
 	}
 	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
 	c := dbFlags(fs)
 	email := fs.String("email", "", "account email")
 	role := fs.String("role", "", "admin, manager or quality")
 	pw := fs.String("password", "", "password (generated and printed when absent)")
-	sites := fs.String("sites", "", "comma-separated sites a manager may see (empty: all)")
+	sites := fs.String("sites", "", "comma-separated sites a manager may see (required for a manager)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	if *email == "" || !storage.ValidRole(*role) {
 		return errors.New("--email and --role (admin, manager or quality) are required")
+	}
+	// A manager sees only their sites, so one without any could do nothing;
+	// the other roles see every site, and a list would promise a limit.
+	list := storage.SplitList(*sites)
+	switch {
+	case *role == storage.RoleManager && len(list) == 0:
+		return errors.New("a manager needs --sites: the comma-separated sites they look after (for example --sites main)")
+	case *role != storage.RoleManager && len(list) > 0:
+		return errors.New("--sites only goes with --role manager: admin and quality accounts see every site")
 	}
 	generated := *pw == ""
 	if generated {
@@ -467,11 +477,19 @@ func cmdUser(args []string) error {
 		return err
 	}
 	defer st.Close()
+	for _, v := range list {
+		if _, err := st.Site(ctx, v); errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("--sites: there is no site %q (add it on the admin's Sites page first)", v)
+		} else if err != nil {
+			return err
+		}
+	}
+	slices.Sort(list)
 	hash, err := secure.HashPassword(*pw)
 	if err != nil {
 		return err
 	}
-	u := &storage.User{Email: *email, PasswordHash: hash, Role: *role, Sites: *sites}
+	u := &storage.User{Email: *email, PasswordHash: hash, Role: *role, Sites: strings.Join(slices.Compact(list), ",")}
 	if err := st.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, storage.ErrConflict) {
 			return fmt.Errorf("an account for %s already exists", *email)
