@@ -1,6 +1,7 @@
 package api
 
 import (
+	"crypto/subtle"
 	"fmt"
 	"sort"
 	"strings"
@@ -122,6 +123,13 @@ func writeHist(b *strings.Builder, name, labels string, h *histogram) {
 }
 
 func (s *Server) metricsHandler(c *fiber.Ctx) error {
+	if want := s.cfg.MetricsToken; want != "" {
+		got, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="metrics"`)
+			return errStatus(fiber.StatusUnauthorized, "metrics need the metrics token")
+		}
+	}
 	m := s.metrics
 	var b strings.Builder
 	m.mu.Lock()

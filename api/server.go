@@ -36,6 +36,9 @@ type Config struct {
 	TrustedProxies []string
 	// KioskFrameAncestors lets these origins frame kiosk pages ("" = none).
 	KioskFrameAncestors string
+	// MetricsToken, when set, is the bearer token /metrics asks for (a
+	// Prometheus scrape's bearer_token); empty leaves /metrics open.
+	MetricsToken string
 }
 
 // Deps are the pieces main wires together by hand.

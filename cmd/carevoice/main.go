@@ -360,6 +360,7 @@ func serve(ctx context.Context, c *config, o serveOptions) error {
 	srv, app, err := api.New(api.Deps{Store: st, Analyzer: an, Keys: keys, Logger: log, Config: api.Config{RateLimits: limits,
 		BaseURL: c.BaseURL, MinCell: c.MinCell, KioskIdle: c.KioskIdle, LocalesDir: c.LocalesDir,
 		SecureCookies: c.TLSCert != "", TrustedProxies: storage.SplitList(os.Getenv("CAREVOICE_TRUSTED_PROXIES")), KioskFrameAncestors: os.Getenv("CAREVOICE_KIOSK_FRAME_ANCESTORS"),
+		MetricsToken: os.Getenv("CAREVOICE_METRICS_TOKEN"),
 	}})
 	if err != nil {
 		return err
