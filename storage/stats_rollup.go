@@ -150,16 +150,6 @@ func themeArgs(args []any, t *themeCounts) []any {
 	return args
 }
 
-// addThemes adds t to the row k of m, making the row if it is new.
-func addThemes[K comparable](m map[K]*themeCounts, k K, t *themeCounts) {
-	d := m[k]
-	if d == nil {
-		d = &themeCounts{}
-		m[k] = d
-	}
-	d.add(t)
-}
-
 // coarse sums a batch's fine rollup keys over provider, survey and channel,
 // and over department too unless keepDept. The keys come back in the fine
 // rollups' order (no deadlocks between PostgreSQL instances).
@@ -173,11 +163,11 @@ func (b *rollupBatch) coarse(keepDept bool) ([]rollupKey, map[rollupKey]*dailyCo
 	}
 	daily := map[rollupKey]*dailyCounts{}
 	for k, c := range b.daily {
-		addCounts(daily, cut(k), c)
+		addRow(daily, cut(k), c)
 	}
 	themes := map[rollupKey]*themeCounts{}
 	for k, t := range b.themes {
-		addThemes(themes, cut(k), t)
+		addRow(themes, cut(k), t)
 	}
 	return sortedKeys(daily, rollupKey.less), daily, sortedKeys(themes, rollupKey.less), themes
 }
@@ -193,14 +183,20 @@ func sortedKeys[K comparable, V any](m map[K]V, less func(a, b K) bool) []K {
 	return keys
 }
 
-// addCounts adds c to the row k of m, making the row if it is new.
-func addCounts[K comparable](m map[K]*dailyCounts, k K, c *dailyCounts) {
+// counters are a rollup row's counters (dailyCounts, themeCounts).
+type counters[V any] interface {
+	*V
+	add(*V)
+}
+
+// addRow adds c to the row k of m, making the row if it is new.
+func addRow[K comparable, V any, P counters[V]](m map[K]*V, k K, c *V) {
 	d := m[k]
 	if d == nil {
-		d = &dailyCounts{}
+		d = new(V)
 		m[k] = d
 	}
-	d.add(c)
+	P(d).add(c)
 }
 
 // coarseUpserts calls exec with the upserts of the site-level, the
@@ -325,13 +321,13 @@ func (b *rollupBatch) dims() ([]dimKey, map[dimKey]*dailyCounts, []dimKey, map[d
 	daily := map[dimKey]*dailyCounts{}
 	for k, c := range b.daily {
 		for _, dk := range dimsOf(k) {
-			addCounts(daily, dk, c)
+			addRow(daily, dk, c)
 		}
 	}
 	themes := map[dimKey]*themeCounts{}
 	for k, t := range b.themes {
 		for _, dk := range dimsOf(k) {
-			addThemes(themes, dk, t)
+			addRow(themes, dk, t)
 		}
 	}
 	return sortedKeys(daily, dimKey.less), daily, sortedKeys(themes, dimKey.less), themes
@@ -355,10 +351,10 @@ func (b *rollupBatch) months() *rollupBatch {
 		return k
 	}
 	for k, c := range b.daily {
-		addCounts(m.daily, month(k), c)
+		addRow(m.daily, month(k), c)
 	}
 	for k, t := range b.themes {
-		addThemes(m.themes, month(k), t)
+		addRow(m.themes, month(k), t)
 	}
 	return m
 }
