@@ -12,7 +12,9 @@
 -- theme rows of a department are no more than its count rows, read by the
 -- same department index as the counts.
 --
--- The fine table is pivoted from its narrow rows; the coarser ones are
+-- The fine table is pivoted from its narrow rows (the analyzer only ever
+-- made these 11 ids and three polarities; comment_themes keeps every hit
+-- whatever the rollups count); the coarser ones are
 -- rebuilt from the fine one, as the writer keeps them (the same transaction
 -- adds the same counts to each, retag moves them all, retention keeps them).
 
