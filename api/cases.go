@@ -100,7 +100,7 @@ func (s *Server) caseFor(ctx context.Context, site *storage.Site, r *storage.New
 	if !d.Open {
 		return nil
 	}
-	due := cases.DueAt(r.SubmittedAt, site.Location(), rules.WorkingDays, rules.DueWorkingDays)
+	due := cases.DueAt(r.SubmittedAt, site.Location(), rules)
 	return &storage.NewCase{Urgent: d.Urgent, Reason: strings.Join(d.Reasons, ","), DueAt: due.UnixMilli(), Notify: rules.AlertNew}
 }
 
@@ -523,6 +523,15 @@ type rulesJSON struct {
 	cases.Rules
 }
 
+// newRulesJSON answers no closed days as [] rather than null, as
+// working_days is never null either.
+func newRulesJSON(site string, r cases.Rules) rulesJSON {
+	if r.ClosedDays == nil {
+		r.ClosedDays = []string{}
+	}
+	return rulesJSON{site, r}
+}
+
 func (s *Server) apiCaseRules(c *fiber.Ctx) error {
 	site := c.Params("site")
 	if !principal(c).CanSeeSite(site) {
@@ -538,7 +547,7 @@ func (s *Server) apiCaseRules(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(rulesJSON{site, r})
+	return c.JSON(newRulesJSON(site, r))
 }
 
 func (s *Server) apiPutCaseRules(c *fiber.Ctx) error {
@@ -553,23 +562,28 @@ func (s *Server) apiPutCaseRules(c *fiber.Ctx) error {
 	if f := r.Check(); f != nil {
 		return errInvalid(f)
 	}
-	if err := s.saveRules(c, site, r); err != nil {
+	r, err := s.saveRules(c, site, r)
+	if err != nil {
 		return err
 	}
-	return c.JSON(rulesJSON{site, r})
+	return c.JSON(newRulesJSON(site, r))
 }
 
-func (s *Server) saveRules(c *fiber.Ctx, site string, r cases.Rules) error {
+// saveRules stores checked rules and returns them as stored: closed days
+// sorted and without repeats, so the answer and the audit entry show what
+// due times will use.
+func (s *Server) saveRules(c *fiber.Ctx, site string, r cases.Rules) (cases.Rules, error) {
 	p := principal(c)
+	r.ClosedDays = cases.CleanClosedDays(r.ClosedDays)
 	if err := s.store.SaveCaseRules(c.UserContext(), site, r, p.Actor()); err != nil {
 		if se := storageError(err, "site"); se != nil {
-			return se
+			return r, se
 		}
-		return err
+		return r, err
 	}
 	s.forgetCaseRules(site)
 	s.store.Audit(c.UserContext(), p.Actor(), "case_rules.save", site, r)
-	return nil
+	return r, nil
 }
 
 // apiDeliveries is GET /api/v1/alerts/deliveries: the outbox, for admins

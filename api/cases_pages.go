@@ -444,6 +444,8 @@ func (s *Server) renderRules(c *fiber.Ctx, status int, site string, r *cases.Rul
 		return err
 	}
 	d := rulesPageData{Sites: sites, Site: site, Rules: *r, Saved: c.Query("saved") != "", Sent: sent}
+	// Typed-back input too is shown sorted, as it will be stored.
+	d.Rules.ClosedDays = cases.CleanClosedDays(r.ClosedDays)
 	for i := 0; i < 7; i++ {
 		wd := time.Weekday((i + 1) % 7) // Monday first
 		d.Days = append(d.Days, dayBox{N: int(wd), Name: wd.String(), Checked: slicesContainsDay(r.WorkingDays, wd)})
@@ -482,10 +484,11 @@ func (s *Server) rulesSubmit(c *fiber.Ctx) error {
 			r.WorkingDays = append(r.WorkingDays, time.Weekday(n))
 		}
 	}
+	r.ClosedDays = cases.SplitClosedDays(c.FormValue("closed_days"))
 	if f := r.Check(); f != nil {
 		return s.renderRules(c, fiber.StatusBadRequest, site, &r, errInvalid(f))
 	}
-	if err := s.saveRules(c, site, r); err != nil {
+	if _, err := s.saveRules(c, site, r); err != nil {
 		return err
 	}
 	return c.Redirect("/cases/rules?saved=1&site="+url.QueryEscape(site), fiber.StatusSeeOther)

@@ -2,6 +2,7 @@ package cases
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -107,6 +108,7 @@ func TestDueAt(t *testing.T) {
 	london, _ := time.LoadLocation("Europe/London")
 	dubai, _ := time.LoadLocation("Asia/Dubai")
 	monFri := DefaultRules().WorkingDays
+	auckland, _ := time.LoadLocation("Pacific/Auckland")
 	sunThu := []time.Weekday{time.Sunday, time.Monday, time.Tuesday, time.Wednesday, time.Thursday}
 	tests := []struct {
 		name   string
@@ -114,35 +116,57 @@ func TestDueAt(t *testing.T) {
 		loc    *time.Location
 		days   []time.Weekday
 		n      int
+		closed []string
 		want   time.Time
 	}{
-		{"Monday morning → end of Wednesday", time.Date(2026, 11, 16, 9, 0, 0, 0, london), london, monFri, 2,
+		{"Monday morning → end of Wednesday", time.Date(2026, 11, 16, 9, 0, 0, 0, london), london, monFri, 2, nil,
 			time.Date(2026, 11, 19, 0, 0, 0, 0, london)},
-		{"Friday → end of Tuesday, over the weekend", time.Date(2026, 11, 20, 16, 0, 0, 0, london), london, monFri, 2,
+		{"Friday → end of Tuesday, over the weekend", time.Date(2026, 11, 20, 16, 0, 0, 0, london), london, monFri, 2, nil,
 			time.Date(2026, 11, 25, 0, 0, 0, 0, london)},
-		{"Saturday → end of Tuesday", time.Date(2026, 11, 21, 10, 0, 0, 0, london), london, monFri, 2,
+		{"Saturday → end of Tuesday", time.Date(2026, 11, 21, 10, 0, 0, 0, london), london, monFri, 2, nil,
 			time.Date(2026, 11, 25, 0, 0, 0, 0, london)},
-		{"Sunday late → end of Tuesday", time.Date(2026, 11, 22, 23, 30, 0, 0, london), london, monFri, 2,
+		{"Sunday late → end of Tuesday", time.Date(2026, 11, 22, 23, 30, 0, 0, london), london, monFri, 2, nil,
 			time.Date(2026, 11, 25, 0, 0, 0, 0, london)},
 		// 2026-03-08 is the US spring-forward Sunday: Friday's case is due
 		// at local midnight ending Tuesday, 04:00 UTC (EDT), not 05:00 (EST).
-		{"Friday before spring forward", time.Date(2026, 3, 6, 15, 0, 0, 0, ny), ny, monFri, 2,
+		{"Friday before spring forward", time.Date(2026, 3, 6, 15, 0, 0, 0, ny), ny, monFri, 2, nil,
 			time.Date(2026, 3, 11, 4, 0, 0, 0, time.UTC)},
 		// 2026-11-01 is the US fall-back Sunday.
-		{"Friday before fall back", time.Date(2026, 10, 30, 15, 0, 0, 0, ny), ny, monFri, 2,
+		{"Friday before fall back", time.Date(2026, 10, 30, 15, 0, 0, 0, ny), ny, monFri, 2, nil,
 			time.Date(2026, 11, 4, 5, 0, 0, 0, time.UTC)},
 		// The local day, not the UTC day, counts: Friday 22:00 in New York is
 		// Saturday in UTC, and still a Friday case.
-		{"local day not UTC day", time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC), ny, monFri, 2,
+		{"local day not UTC day", time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC), ny, monFri, 2, nil,
 			time.Date(2026, 11, 25, 0, 0, 0, 0, ny)},
-		{"Sunday–Thursday week: Thursday → end of Monday", time.Date(2026, 11, 19, 10, 0, 0, 0, dubai), dubai, sunThu, 2,
+		{"Sunday–Thursday week: Thursday → end of Monday", time.Date(2026, 11, 19, 10, 0, 0, 0, dubai), dubai, sunThu, 2, nil,
 			time.Date(2026, 11, 24, 0, 0, 0, 0, dubai)},
-		{"one working day", time.Date(2026, 11, 18, 10, 0, 0, 0, london), london, monFri, 1,
+		{"one working day", time.Date(2026, 11, 18, 10, 0, 0, 0, london), london, monFri, 1, nil,
 			time.Date(2026, 11, 20, 0, 0, 0, 0, london)},
+		// Closed days (bank holidays) are skipped like non-working weekdays.
+		{"Friday, Monday closed → end of Wednesday", time.Date(2026, 11, 20, 16, 0, 0, 0, london), london, monFri, 2,
+			[]string{"2026-11-23"}, time.Date(2026, 11, 26, 0, 0, 0, 0, london)},
+		{"a closed Saturday changes nothing", time.Date(2026, 11, 20, 16, 0, 0, 0, london), london, monFri, 2,
+			[]string{"2026-11-21"}, time.Date(2026, 11, 25, 0, 0, 0, 0, london)},
+		{"a closed day outside the week changes nothing", time.Date(2026, 11, 19, 10, 0, 0, 0, dubai), dubai, sunThu, 2,
+			[]string{"2026-11-20"}, time.Date(2026, 11, 24, 0, 0, 0, 0, dubai)},
+		{"opened on a closed day: counting starts the day after", time.Date(2026, 11, 23, 10, 0, 0, 0, london), london, monFri, 2,
+			[]string{"2026-11-23"}, time.Date(2026, 11, 26, 0, 0, 0, 0, london)},
+		{"Christmas: Thursday, Friday and Monday closed → end of Wednesday", time.Date(2026, 12, 24, 9, 0, 0, 0, london), london, monFri, 2,
+			[]string{"2026-12-25", "2026-12-28"}, time.Date(2026, 12, 31, 0, 0, 0, 0, london)},
+		{"a closed day after the due day changes nothing", time.Date(2026, 11, 16, 9, 0, 0, 0, london), london, monFri, 2,
+			[]string{"2026-11-19"}, time.Date(2026, 11, 19, 0, 0, 0, 0, london)},
+		// Closed days are local dates: Friday 22:00 in New York is Saturday
+		// in UTC; Monday in New York is closed, so the case is due end of Wednesday.
+		{"closed day in the local calendar, New York", time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC), ny, monFri, 2,
+			[]string{"2026-11-23"}, time.Date(2026, 11, 26, 0, 0, 0, 0, ny)},
+		// Monday 10:00 in Auckland is Sunday 21:00 UTC; counted in UTC the
+		// case would be due end of Wednesday, closed Tuesday or not.
+		{"closed day in the local calendar, Auckland", time.Date(2026, 11, 22, 21, 0, 0, 0, time.UTC), auckland, monFri, 2,
+			[]string{"2026-11-24"}, time.Date(2026, 11, 27, 0, 0, 0, 0, auckland)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := DueAt(tt.opened, tt.loc, tt.days, tt.n)
+			got := DueAt(tt.opened, tt.loc, Rules{WorkingDays: tt.days, DueWorkingDays: tt.n, ClosedDays: tt.closed})
 			if !got.Equal(tt.want) {
 				t.Fatalf("got %s, want %s", got.UTC(), tt.want.UTC())
 			}
@@ -181,5 +205,72 @@ func TestParseDays(t *testing.T) {
 	}
 	if _, err := ParseDays("1,9"); err == nil {
 		t.Fatal("day 9 accepted")
+	}
+}
+
+func TestRulesCheck(t *testing.T) {
+	hundred := make([]string, 0, 101)
+	for d := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC); len(hundred) < 100; d = d.AddDate(0, 0, 1) {
+		hundred = append(hundred, d.Format(DateLayout))
+	}
+	with := func(f func(*Rules)) Rules { r := DefaultRules(); f(&r); return r }
+	tests := []struct {
+		name  string
+		r     Rules
+		field string // "" when the rules are fine
+		want  string // part of the message
+	}{
+		{"defaults", DefaultRules(), "", ""},
+		{"closed days", with(func(r *Rules) { r.ClosedDays = []string{"2026-12-28", "2026-12-25"} }), "", ""},
+		{"a hundred closed days", with(func(r *Rules) { r.ClosedDays = hundred }), "", ""},
+		{"repeats count once", with(func(r *Rules) { r.ClosedDays = append(slices.Clone(hundred), hundred[0]) }), "", ""},
+		{"a hundred and one", with(func(r *Rules) { r.ClosedDays = append(slices.Clone(hundred), "2027-01-01") }), "closed_days", "at most 100"},
+		{"no such day", with(func(r *Rules) { r.ClosedDays = []string{"2026-02-30"} }), "closed_days", `"2026-02-30" is not a date`},
+		{"day first", with(func(r *Rules) { r.ClosedDays = []string{"25/12/2026"} }), "closed_days", "YYYY-MM-DD"},
+		{"no leading zero", with(func(r *Rules) { r.ClosedDays = []string{"2026-12-1"} }), "closed_days", "YYYY-MM-DD"},
+		{"a time too", with(func(r *Rules) { r.ClosedDays = []string{"2026-12-25T00:00:00Z"} }), "closed_days", "YYYY-MM-DD"},
+		{"no due days", with(func(r *Rules) { r.DueWorkingDays = 0 }), "due_working_days", "between 1 and 30"},
+		{"no working days", with(func(r *Rules) { r.WorkingDays = nil }), "working_days", "at least one"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := tt.r.Check()
+			if tt.field == "" {
+				if f != nil {
+					t.Fatalf("got %v, want no problems", f)
+				}
+				return
+			}
+			if len(f) != 1 || !strings.Contains(f[tt.field], tt.want) {
+				t.Fatalf("got %v, want %s: …%s…", f, tt.field, tt.want)
+			}
+		})
+	}
+}
+
+func TestClosedDaysForms(t *testing.T) {
+	tests := []struct {
+		typed  string
+		stored string
+	}{
+		{"", ""},
+		{"2026-12-28\r\n2026-12-25\n\n", "2026-12-25,2026-12-28"},
+		{" 2026-12-25 , 2026-12-28;2026-12-25 2027-01-01", "2026-12-25,2026-12-28,2027-01-01"},
+	}
+	for _, tt := range tests {
+		got := FormatClosedDays(SplitClosedDays(tt.typed))
+		if got != tt.stored {
+			t.Errorf("%q: stored %q, want %q", tt.typed, got, tt.stored)
+		}
+		back, err := ParseClosedDays(got)
+		if err != nil || FormatClosedDays(back) != got {
+			t.Errorf("%q: read back %v %v", got, back, err)
+		}
+	}
+	if d, err := ParseClosedDays(""); err != nil || d != nil {
+		t.Errorf("empty: %v %v", d, err)
+	}
+	if _, err := ParseClosedDays("2026-12-25,2026-13-01"); err == nil {
+		t.Error("month 13 read back")
 	}
 }

@@ -6,28 +6,35 @@ import (
 )
 
 // DueAt is when a case opened at opened must have had its first contact: the
-// end of the n-th working day after the day it opened, counted in the site's
-// time zone and working week. A case opened on Friday with n = 2 in a
-// Monday–Friday week is due at the end of Tuesday; so is one opened on
-// Saturday. Counting whole local days keeps the promise the same across a
+// end of the r.DueWorkingDays-th working day after the day it opened, counted
+// in the site's time zone and working week. A case opened on Friday with 2
+// days in a Monday–Friday week is due at the end of Tuesday; so is one opened
+// on Saturday. Counting whole local days keeps the promise the same across a
 // daylight-saving change: the due time is midnight local time, whatever the
-// UTC offset that day.
-func DueAt(opened time.Time, loc *time.Location, workingDays []time.Weekday, n int) time.Time {
+// UTC offset that day. The site's closed days (bank holidays) are skipped as
+// well, so a case opened before a holiday weekend is not due a day early.
+func DueAt(opened time.Time, loc *time.Location, r Rules) time.Time {
 	if loc == nil {
 		loc = time.UTC
 	}
+	workingDays := r.WorkingDays
 	if len(workingDays) == 0 {
 		workingDays = DefaultRules().WorkingDays
 	}
+	n := r.DueWorkingDays
 	if n < 1 {
 		n = 1
+	}
+	closed := make(map[string]bool, len(r.ClosedDays))
+	for _, d := range r.ClosedDays {
+		closed[d] = true
 	}
 	local := opened.In(loc)
 	y, m, d := local.Date()
 	day := time.Date(y, m, d, 12, 0, 0, 0, loc) // noon: never a DST gap
 	for n > 0 {
 		day = day.AddDate(0, 0, 1)
-		if slices.Contains(workingDays, day.Weekday()) {
+		if slices.Contains(workingDays, day.Weekday()) && !closed[day.Format(DateLayout)] {
 			n--
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Statuses of a case.
@@ -70,7 +71,18 @@ type Rules struct {
 	DueWorkingDays   int  `json:"due_working_days"`
 	// WorkingDays are the site's working weekdays (time.Sunday = 0).
 	WorkingDays []time.Weekday `json:"working_days"`
+	// ClosedDays are dates the site is shut on a working weekday (bank
+	// holidays), as YYYY-MM-DD in the site's calendar: a date, not an
+	// instant, because the holiday is the local day whatever the offset.
+	ClosedDays []string `json:"closed_days"`
 }
+
+// DateLayout is the form of a closed day.
+const DateLayout = "2006-01-02"
+
+// MaxClosedDays bounds a site's calendar: a few years of bank holidays, and
+// a bound on how far DueAt may have to look.
+const MaxClosedDays = 100
 
 // DefaultRules apply to a site nobody has configured.
 func DefaultRules() Rules {
@@ -91,6 +103,15 @@ func (r Rules) Check() map[string]string {
 		if d < time.Sunday || d > time.Saturday {
 			f["working_days"] = "days are 0 (Sunday) to 6 (Saturday)"
 		}
+	}
+	for _, d := range r.ClosedDays {
+		if _, err := time.Parse(DateLayout, d); err != nil {
+			f["closed_days"] = fmt.Sprintf("%q is not a date written YYYY-MM-DD", d)
+			break
+		}
+	}
+	if _, ok := f["closed_days"]; !ok && len(CleanClosedDays(r.ClosedDays)) > MaxClosedDays {
+		f["closed_days"] = fmt.Sprintf("at most %d closed days", MaxClosedDays)
 	}
 	if len(f) == 0 {
 		return nil
@@ -124,6 +145,39 @@ func ParseDays(s string) ([]time.Weekday, error) {
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// SplitClosedDays reads closed days as an admin types them: one a line or
+// separated by commas. It does not check them; Check does.
+func SplitClosedDays(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || unicode.IsSpace(r) })
+}
+
+// CleanClosedDays sorts closed days and drops repeats; YYYY-MM-DD sorts by
+// date as text. It returns nil for none, so stored and typed rules compare.
+func CleanClosedDays(days []string) []string {
+	var out []string
+	for _, d := range days {
+		if d = strings.TrimSpace(d); d != "" {
+			out = append(out, d)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// FormatClosedDays stores closed days as "2026-12-25,2026-12-28", sorted.
+func FormatClosedDays(days []string) string { return strings.Join(CleanClosedDays(days), ",") }
+
+// ParseClosedDays reads FormatClosedDays's form.
+func ParseClosedDays(s string) ([]string, error) {
+	days := CleanClosedDays(strings.Split(s, ","))
+	for _, d := range days {
+		if _, err := time.Parse(DateLayout, d); err != nil {
+			return nil, fmt.Errorf("cases: closed day %q is not YYYY-MM-DD", d)
+		}
+	}
+	return days, nil
 }
 
 // Comment is one analysed free-text answer.

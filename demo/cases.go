@@ -73,7 +73,7 @@ func FillCases(ctx context.Context, st *storage.Store, an *analytics.Analyzer, k
 			loc = site.Location()
 			locs[c.Site] = loc
 		}
-		due := cases.DueAt(c.SubmittedAt, loc, rules.WorkingDays, rules.DueWorkingDays)
+		due := cases.DueAt(c.SubmittedAt, loc, rules)
 		ic := demoHistory(c, due, now)
 		ic.NewCase = storage.NewCase{Reason: strings.Join(d.Reasons, ","), DueAt: due.UnixMilli()}
 		ic.Month = c.SubmittedAt.In(loc).Format("2006-01")
@@ -189,7 +189,7 @@ func urgentDemoCase(ctx context.Context, st *storage.Store, an *analytics.Analyz
 		}
 	}
 	d := cases.Decide(cases.DefaultRules(), cases.Input{WantsContact: r.WantsContact, FFT: r.FFT, Comments: comments})
-	due := cases.DueAt(at, site.Location(), cases.DefaultRules().WorkingDays, 2)
+	due := cases.DueAt(at, site.Location(), cases.DefaultRules())
 	r.Case = &storage.NewCase{Urgent: d.Urgent, Reason: strings.Join(d.Reasons, ","), DueAt: due.UnixMilli()}
 	if _, err := st.SubmitResponse(ctx, r); err != nil {
 		return fmt.Errorf("demo urgent case: %w", err)

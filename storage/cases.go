@@ -289,9 +289,9 @@ func (s *Store) CaseContact(ctx context.Context, id int64) ([]byte, string, erro
 func (s *Store) CaseRules(ctx context.Context, site string) (cases.Rules, error) {
 	r := cases.DefaultRules()
 	var fft, nps, ign, alert int
-	var days string
+	var days, closed string
 	err := s.rdb.QueryRowContext(ctx, `SELECT fft_poor, nps_detractor, ignored_dismissed, alert_new, due_working_days,
-		working_days FROM case_rules WHERE site = $1`, site).Scan(&fft, &nps, &ign, &alert, &r.DueWorkingDays, &days)
+		working_days, closed_days FROM case_rules WHERE site = $1`, site).Scan(&fft, &nps, &ign, &alert, &r.DueWorkingDays, &days, &closed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, nil
 	}
@@ -300,6 +300,9 @@ func (s *Store) CaseRules(ctx context.Context, site string) (cases.Rules, error)
 	}
 	r.FFTPoor, r.NPSDetractor, r.IgnoredDismissed, r.AlertNew = fft == 1, nps == 1, ign == 1, alert == 1
 	if r.WorkingDays, err = cases.ParseDays(days); err != nil {
+		return cases.DefaultRules(), fmt.Errorf("storage: case rules of %s: %w", site, err)
+	}
+	if r.ClosedDays, err = cases.ParseClosedDays(closed); err != nil {
 		return cases.DefaultRules(), fmt.Errorf("storage: case rules of %s: %w", site, err)
 	}
 	return r, nil
@@ -311,13 +314,13 @@ func (s *Store) SaveCaseRules(ctx context.Context, site string, r cases.Rules, a
 		return err
 	}
 	_, err := s.wdb.ExecContext(ctx, `INSERT INTO case_rules (site, fft_poor, nps_detractor, ignored_dismissed, alert_new,
-		due_working_days, working_days, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		due_working_days, working_days, closed_days, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (site) DO UPDATE SET fft_poor = excluded.fft_poor, nps_detractor = excluded.nps_detractor,
 		ignored_dismissed = excluded.ignored_dismissed, alert_new = excluded.alert_new,
 		due_working_days = excluded.due_working_days, working_days = excluded.working_days,
-		updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+		closed_days = excluded.closed_days, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
 		site, boolInt(r.FFTPoor), boolInt(r.NPSDetractor), boolInt(r.IgnoredDismissed), boolInt(r.AlertNew),
-		r.DueWorkingDays, cases.FormatDays(r.WorkingDays), ms(s.Now()), actor)
+		r.DueWorkingDays, cases.FormatDays(r.WorkingDays), cases.FormatClosedDays(r.ClosedDays), ms(s.Now()), actor)
 	if err != nil {
 		return fmt.Errorf("storage: save case rules: %w", err)
 	}

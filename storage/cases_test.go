@@ -123,6 +123,38 @@ func TestCasesStorage(t *testing.T) {
 	})
 }
 
+// TestCaseRulesClosedDays saves closed days and reads them back sorted and
+// without repeats, on each engine.
+func TestCaseRulesClosedDays(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		if got, err := s.CaseRules(ctx, "main"); err != nil || got.ClosedDays != nil {
+			t.Fatalf("defaults: %v %v", got.ClosedDays, err)
+		}
+		tests := []struct {
+			name   string
+			closed []string
+			want   []string
+		}{
+			{"sorted", []string{"2026-12-28", "2026-12-25", "2027-01-01"}, []string{"2026-12-25", "2026-12-28", "2027-01-01"}},
+			{"repeats dropped", []string{"2026-05-04", "2026-05-04", "2026-05-25"}, []string{"2026-05-04", "2026-05-25"}},
+			{"cleared", nil, nil},
+		}
+		for _, tt := range tests {
+			r := cases.DefaultRules()
+			r.DueWorkingDays, r.ClosedDays = 3, tt.closed
+			if err := s.SaveCaseRules(ctx, "main", r, "t"); err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			got, err := s.CaseRules(ctx, "main")
+			if err != nil || !slices.Equal(got.ClosedDays, tt.want) || got.DueWorkingDays != 3 ||
+				!slices.Equal(got.WorkingDays, r.WorkingDays) {
+				t.Errorf("%s: got %+v %v, want closed days %v", tt.name, got, err, tt.want)
+			}
+		}
+	})
+}
+
 func TestActionsStorage(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
 		ctx := context.Background()
