@@ -147,6 +147,7 @@ func (w *groupWriter) prepare() error {
 	return w.prepareMulti()
 }
 
+// prepareOne prepares the one-row statements.
 func (w *groupWriter) prepareOne() error {
 	db := w.s.wdb
 	var err error
@@ -177,7 +178,7 @@ func (w *groupWriter) prepareOne() error {
 	if err != nil {
 		return fmt.Errorf("storage: prepare writer statements: %w", err)
 	}
-	return w.prepareMulti()
+	return nil
 }
 
 // prepareMulti prepares the multi-row inserts of the batch's fast path.
