@@ -198,10 +198,7 @@ func (s *Store) responsesPage(ctx context.Context, f ResponseFilter, o PageOptio
 // one, as every row of the range has committed. done closes the rows.
 func (s *Store) pageQuery(ctx context.Context, f ResponseFilter, q string, args ...any) (rows *sql.Rows, done func(), err error) {
 	if f.seqTo > 0 {
-		if rows, err = s.rdb.QueryContext(ctx, q, args...); err != nil {
-			return nil, nil, err
-		}
-		return rows, func() { rows.Close() }, nil
+		return s.readRows(ctx, "", q, args...)
 	}
 	return s.cursorQuery(ctx, q, args...)
 }

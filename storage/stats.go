@@ -368,9 +368,16 @@ var (
 // which for a year of weeks sorted ~30,000 rows instead of hashing them
 // (180 ms instead of 60 ms).
 func (s *Store) statsRows(ctx context.Context, query string, args []any) (*sql.Rows, func(), error) {
-	if s.dialect != "postgres" {
-		rows, err := s.rdb.QueryContext(ctx, query, args...)
-		if err != nil {
+	return s.readRows(ctx, "SET LOCAL plan_cache_mode = force_custom_plan", query, args...)
+}
+
+// readRows runs a read query; done closes the rows. On PostgreSQL with a
+// setup statement (a SET LOCAL, a lock) the query runs in a read-only
+// transaction that runs setup first and that done ends; otherwise the read
+// pool answers it directly.
+func (s *Store) readRows(ctx context.Context, setup, query string, args ...any) (rows *sql.Rows, done func(), err error) {
+	if s.dialect != "postgres" || setup == "" {
+		if rows, err = s.rdb.QueryContext(ctx, query, args...); err != nil {
 			return nil, nil, err
 		}
 		return rows, func() { rows.Close() }, nil
@@ -379,12 +386,11 @@ func (s *Store) statsRows(ctx context.Context, query string, args []any) (*sql.R
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := tx.ExecContext(ctx, "SET LOCAL plan_cache_mode = force_custom_plan"); err != nil {
+	if _, err := tx.ExecContext(ctx, setup); err != nil {
 		tx.Rollback()
 		return nil, nil, err
 	}
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
+	if rows, err = tx.QueryContext(ctx, query, args...); err != nil {
 		tx.Rollback()
 		return nil, nil, err
 	}

@@ -58,23 +58,5 @@ func (w *groupWriter) beginBatch(ctx context.Context) (*sql.Tx, error) {
 // ends the transaction and lets the writers go on. SQLite queries its read
 // pool directly.
 func (s *Store) cursorQuery(ctx context.Context, q string, args ...any) (rows *sql.Rows, done func(), err error) {
-	if s.dialect != "postgres" {
-		if rows, err = s.rdb.QueryContext(ctx, q, args...); err != nil {
-			return nil, nil, err
-		}
-		return rows, func() { rows.Close() }, nil
-	}
-	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, nil, err
-	}
-	if _, err := tx.ExecContext(ctx, batchOrderExclusive); err != nil {
-		tx.Rollback()
-		return nil, nil, fmt.Errorf("batch order lock: %w", err)
-	}
-	if rows, err = tx.QueryContext(ctx, q, args...); err != nil {
-		tx.Rollback()
-		return nil, nil, err
-	}
-	return rows, func() { rows.Close(); tx.Rollback() }, nil
+	return s.readRows(ctx, batchOrderExclusive, q, args...)
 }
