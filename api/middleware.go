@@ -273,7 +273,9 @@ func newThrottle(st *storage.Store, now func() time.Time) *secure.LoginThrottle 
 }
 
 // authenticate resolves the caller from a bearer token, a kiosk key or a
-// session cookie. It never refuses; guard does.
+// session cookie. It refuses only a bearer token or kiosk key that is bad
+// (401) or cannot be checked (503); permissions are guard's. A session that
+// cannot be read is no session: static files and public pages still load.
 func (s *Server) authenticate(c *fiber.Ctx) error {
 	p := &Principal{Kind: "public"}
 	ctx := c.UserContext()
@@ -285,12 +287,21 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	}
 	if h := c.Get(fiber.HeaderAuthorization); strings.HasPrefix(h, "Bearer ") {
 		tok, err := s.apiToken(ctx, secure.HashToken(strings.TrimSpace(h[7:])))
+		if storage.IsUnavailable(err) {
+			// The database, not the credential, failed: 503 with
+			// Retry-After (errorHandler), so that a client retries
+			// rather than drops its answers or its token as refused.
+			return err
+		}
 		if err != nil {
 			return errStatus(fiber.StatusUnauthorized, "invalid or expired token")
 		}
 		p = &Principal{Kind: "token", Role: tok.Role, TokenID: tok.ID, Sites: managerSites(tok.Role, tok.Sites)}
 	} else if k := c.Get("X-Kiosk-Key"); k != "" {
 		d, err := s.store.DeviceByKeyHash(ctx, secure.HashToken(k))
+		if storage.IsUnavailable(err) {
+			return err
+		}
 		if err != nil {
 			return errStatus(fiber.StatusUnauthorized, "unknown or revoked kiosk key")
 		}

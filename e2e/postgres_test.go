@@ -236,8 +236,32 @@ func TestReadyzFollowsPostgres(t *testing.T) {
 	srv := start(t, pgEnv(t, u.String(), secure.EncodeKey(secure.GenerateKey())))
 
 	waitStatus(t, srv.URL+"/readyz", 200)
+	// A kiosk key and a bearer token the server has not cached, made while
+	// the database is there, to show below while it is away.
+	admin := mintToken(t, storage.Config{DatabaseURL: dbURL})
+	st, body := call(t, "POST", srv.URL+"/api/v1/devices", admin, map[string]any{"site": "main", "name": "waiting room"})
+	var dev struct{ Key string }
+	if err := json.Unmarshal([]byte(body), &dev); st != 201 || err != nil || dev.Key == "" {
+		t.Fatalf("create device: %d %s", st, body)
+	}
+	fresh := mintToken(t, storage.Config{DatabaseURL: dbURL})
 	p.down()
 	waitStatus(t, srv.URL+"/readyz", 503)
+	// A credential that cannot be checked is not a bad one: 503, which a
+	// client retries, rather than 401, on which a kiosk app would drop its
+	// queued answers or an integration its token.
+	for _, c := range []struct {
+		name, method, path, bearer string
+		body                       any
+		hdr                        []string
+	}{
+		{"kiosk key", "POST", "/api/v1/responses", "", fftBody(uuid.NewString(), map[string]any{"channel": "kiosk"}), []string{"X-Kiosk-Key", dev.Key}},
+		{"bearer token", "GET", "/api/v1/sites", fresh, nil, nil},
+	} {
+		if st, body := call(t, c.method, srv.URL+c.path, c.bearer, c.body, c.hdr...); st != 503 {
+			t.Errorf("%s while the database is away: %d %s, want 503", c.name, st, body)
+		}
+	}
 	if st, _ := call(t, "GET", srv.URL+"/healthz", "", nil); st != 200 {
 		t.Errorf("healthz while the database is away: %d, want 200", st)
 	}
