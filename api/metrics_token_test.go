@@ -38,6 +38,14 @@ func TestMetricsToken(t *testing.T) {
 			t.Errorf("%s: refused without a challenge, or metrics leaked: %q", tc.name, r.Body)
 		}
 	}
+	// The router's other spellings of the path take the metrics token too.
+	for _, path := range []string{"/metrics/", "/METRICS"} {
+		c := e.Anon()
+		c.Bearer = "scrape-secret-123"
+		if r := c.Get(path); r.StatusCode != 200 || !strings.Contains(r.Body, "carevoice_http_requests_total") {
+			t.Errorf("%s with the metrics token: %d", path, r.StatusCode)
+		}
+	}
 	// Other routes still read the API token.
 	if r := apiToken.Get("/api/v1/sites"); r.StatusCode != 200 {
 		t.Errorf("API token on /api/v1/sites: %d", r.StatusCode)

@@ -279,9 +279,11 @@ func newThrottle(st *storage.Store, now func() time.Time) *secure.LoginThrottle 
 func (s *Server) authenticate(c *fiber.Ctx) error {
 	p := &Principal{Kind: "public"}
 	ctx := c.UserContext()
-	if s.cfg.MetricsToken != "" && c.Path() == "/metrics" {
+	if s.cfg.MetricsToken != "" && strings.EqualFold(strings.TrimSuffix(c.Path(), "/"), "/metrics") {
 		// The scraper's bearer token is the metrics token, not an API
-		// token; metricsHandler checks it.
+		// token; metricsHandler checks it. The path is matched as the
+		// router does (neither strict nor case-sensitive), so that
+		// "/metrics/" is not refused as a bad API token.
 		c.Locals("principal", p)
 		return c.Next()
 	}
