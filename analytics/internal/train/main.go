@@ -747,7 +747,6 @@ func fitOne(exs []example, cfg config) map[uint64][]float32 {
 	g := make([]float64, nf*numOut)
 	m1 := make([]float64, nf*numOut)
 	m2 := make([]float64, nf*numOut)
-	const b1, b2, eps = 0.9, 0.999, 1e-8
 	invN := 1 / float64(len(exs))
 	// The hidden layer (cfg.Hidden): hw holds W1 (H × denseDims), then the
 	// H biases, then W2 (3 × H).
@@ -887,9 +886,6 @@ func fitOne(exs []example, cfg config) map[uint64][]float32 {
 				}
 			}
 		}
-		lr := cfg.LR
-		c1 := 1 - math.Pow(b1, float64(it))
-		c2 := 1 - math.Pow(b2, float64(it))
 		for j := range w {
 			if int32(j/numOut) != bias {
 				if j%numOut < 3 {
@@ -898,42 +894,30 @@ func fitOne(exs []example, cfg config) map[uint64][]float32 {
 					g[j] += cfg.L2Theme * l2scale[j/numOut] * w[j]
 				}
 			}
-			m1[j] = b1*m1[j] + (1-b1)*g[j]
-			m2[j] = b2*m2[j] + (1-b2)*g[j]*g[j]
-			w[j] -= lr * (m1[j] / c1) / (math.Sqrt(m2[j]/c2) + eps)
 		}
+		adamStep(w, g, m1, m2, cfg.LR, it)
 		for j := range wu {
-			if int32(j) == bias {
-				continue // θ1 is the ordinal score's intercept
-			}
 			gu[j] += cfg.L2Sent * l2scale[j] * wu[j]
-			um1[j] = b1*um1[j] + (1-b1)*gu[j]
-			um2[j] = b2*um2[j] + (1-b2)*gu[j]*gu[j]
-			wu[j] -= lr * (um1[j] / c1) / (math.Sqrt(um2[j]/c2) + eps)
 		}
+		if wu != nil {
+			gu[bias] = 0 // θ1 is the ordinal score's intercept: wu's bias stays 0
+		}
+		adamStep(wu, gu, um1, um2, cfg.LR, it)
 		for j := range wn {
 			if int32(j) != bias {
 				gn[j] += cfg.L2Sent * l2scale[j] * wn[j]
 			}
-			nm1[j] = b1*nm1[j] + (1-b1)*gn[j]
-			nm2[j] = b2*nm2[j] + (1-b2)*gn[j]*gn[j]
-			wn[j] -= lr * (nm1[j] / c1) / (math.Sqrt(nm2[j]/c2) + eps)
 		}
+		adamStep(wn, gn, nm1, nm2, cfg.LR, it)
 		if wu != nil {
-			for j := range ou {
-				om1[j] = b1*om1[j] + (1-b1)*og[j]
-				om2[j] = b2*om2[j] + (1-b2)*og[j]*og[j]
-				ou[j] -= lr * (om1[j] / c1) / (math.Sqrt(om2[j]/c2) + eps)
-			}
+			adamStep(ou[:], og[:], om1[:], om2[:], cfg.LR, it)
 		}
 		for j := range hw {
 			if j < H*denseDims || j >= H*denseDims+H {
 				hg[j] += cfg.L2Sent * cfg.HiddenL2 * hw[j]
 			}
-			hm1[j] = b1*hm1[j] + (1-b1)*hg[j]
-			hm2[j] = b2*hm2[j] + (1-b2)*hg[j]*hg[j]
-			hw[j] -= lr * (hm1[j] / c1) / (math.Sqrt(hm2[j]/c2) + eps)
 		}
+		adamStep(hw, hg, hm1, hm2, cfg.LR, it)
 	}
 	out := make(map[uint64][]float32, nf)
 	for i, h := range hashes {
@@ -986,6 +970,22 @@ func fitOne(exs []example, cfg config) map[uint64][]float32 {
 }
 
 const denseDims = wordvec.NumSets * wordvec.Dims
+
+// adamStep moves w against the gradient g by Adam's step number it (from
+// 1); m1 and m2 are w's running moments.
+func adamStep(w, g, m1, m2 []float64, lr float64, it int) {
+	const b1, b2, eps = 0.9, 0.999, 1e-8
+	c1 := 1 - math.Pow(b1, float64(it))
+	c2 := 1 - math.Pow(b2, float64(it))
+	for j := range w {
+		m1[j] = b1*m1[j] + (1-b1)*g[j]
+		m2[j] = b2*m2[j] + (1-b2)*g[j]*g[j]
+		w[j] -= lr * (m1[j] / c1) / (math.Sqrt(m2[j]/c2) + eps)
+	}
+}
+
+// stackLR is the second stages' Adam learning rate.
+const stackLR = 0.05
 
 // ordinalGrad is the cumulative-link negative log-likelihood's gradient for
 // class y (0 positive, 1 neutral, 2 negative) at score u and thresholds
@@ -1538,7 +1538,6 @@ func stack(exs []example, oof [][numOut]float64, use func(int) bool, cfg config)
 	}
 	v := make([]float64, 3*nx)
 	g, m1, m2 := make([]float64, 3*nx), make([]float64, 3*nx), make([]float64, 3*nx)
-	const b1, b2, eps, lr = 0.9, 0.999, 1e-8, 0.05
 	score := func(i int) [3]float64 {
 		var s [3]float64
 		for c := range s {
@@ -1576,15 +1575,12 @@ func stack(exs []example, oof [][numOut]float64, use func(int) bool, cfg config)
 				row[nx-1] += gz
 			}
 		}
-		c1, c2 := 1-math.Pow(b1, float64(it)), 1-math.Pow(b2, float64(it))
 		for j := range v {
 			if j%nx != nx-1 {
 				g[j] += cfg.StackL2 * v[j]
 			}
-			m1[j] = b1*m1[j] + (1-b1)*g[j]
-			m2[j] = b2*m2[j] + (1-b2)*g[j]*g[j]
-			v[j] -= lr * (m1[j] / c1) / (math.Sqrt(m2[j]/c2) + eps)
 		}
+		adamStep(v, g, m1, m2, stackLR, it)
 	}
 	for i := range exs {
 		s := score(i)
@@ -1625,7 +1621,6 @@ func stackThemes(exs []example, oof, out [][numOut]float64, use func(int) bool, 
 			n++
 		}
 	}
-	const b1, b2, eps, lr = 0.9, 0.999, 1e-8, 0.05
 	for t := 0; t < numThemes; t++ {
 		pos := 0
 		for i, e := range exs {
@@ -1659,15 +1654,12 @@ func stackThemes(exs []example, oof, out [][numOut]float64, use func(int) bool, 
 					g[j] += gz * x / float64(n)
 				}
 			}
-			c1, c2 := 1-math.Pow(b1, float64(it)), 1-math.Pow(b2, float64(it))
 			for j := range v {
 				if j != nx-1 {
 					g[j] += cfg.StackL2 * v[j]
 				}
-				m1[j] = b1*m1[j] + (1-b1)*g[j]
-				m2[j] = b2*m2[j] + (1-b2)*g[j]*g[j]
-				v[j] -= lr * (m1[j] / c1) / (math.Sqrt(m2[j]/c2) + eps)
 			}
+			adamStep(v, g, m1, m2, stackLR, it)
 		}
 		for i := range exs {
 			out[i][3+t] = score(i)
