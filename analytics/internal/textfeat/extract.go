@@ -413,7 +413,7 @@ func (x *Extractor) Extract(text string, intent int, d *Doc) {
 	if binary {
 		bound := 5 * n // word, stem, pair and their intent crosses: at most 5 a token
 		if x.opt.CharGrams > 0 {
-			bound += len(text) + n
+			bound += len(text) + 2*n // a word of L letters has at most L+2 grams
 		}
 		if w := x.opt.ThemeContext; w > 0 {
 			for t := range d.RuleTok {

@@ -38,6 +38,38 @@ func TestBinaryCountsEachWordOnce(t *testing.T) {
 	}
 }
 
+// TestBinaryEveryKind: Binary drops repeats of every kind of word feature
+// (each is checked as it is made) and nothing else: the same features as
+// counting, once each.
+func TestBinaryEveryKind(t *testing.T) {
+	text := "wait wait wait, the wait was long and the wait was awful, waited and waited"
+	tests := []struct {
+		name   string
+		opt    Options
+		intent int
+	}{
+		{"intent words and pairs", Options{IntentWords: true, IntentPairs: true}, IntentImprove},
+		{"char grams", Options{CharGrams: 3, CharMinLen: 3}, IntentOpen},
+		{"one-letter grams", Options{CharGrams: 1}, IntentPraise},
+		{"theme context", Options{ThemeContext: 3}, IntentOpen},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			counted := wordFeats(NewExtractorWith(tc.opt), text, tc.intent)
+			tc.opt.Binary = true
+			binary := wordFeats(NewExtractorWith(tc.opt), text, tc.intent)
+			if len(binary) != len(counted) {
+				t.Errorf("%d distinct word features with Binary, %d without", len(binary), len(counted))
+			}
+			for h, n := range binary {
+				if n != 1 || counted[h] == 0 {
+					t.Errorf("feature %x: %d times with Binary, %d without", h, n, counted[h])
+				}
+			}
+		})
+	}
+}
+
 func TestBinaryKeepsRuleSums(t *testing.T) {
 	// The lexicon features are sums over the comment; deduplication must not
 	// touch them, or "awful ... awful" would read like one mild complaint.
