@@ -34,7 +34,7 @@ func (s *Store) BenchLoad(ctx context.Context, rs []*NewResponse) error {
 	}
 	agg := newRollupBatch()
 	for _, r := range rs {
-		rec, err := w.insertResponse(ctx, tx, r)
+		rec, err := w.insertResponse(ctx, tx, r, newResponseRows(r))
 		if err != nil {
 			tx.Rollback()
 			return err

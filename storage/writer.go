@@ -45,6 +45,7 @@ type groupWriter struct {
 type job struct {
 	ctx  context.Context
 	r    *NewResponse
+	rows *responseRows
 	rec  Receipt
 	err  error
 	done chan struct{}
@@ -69,7 +70,7 @@ func newGroupWriter(s *Store, batchMax, queueMax int, delay time.Duration) *grou
 var ErrClosed = errors.New("storage: closed")
 
 func (w *groupWriter) submit(ctx context.Context, r *NewResponse) (Receipt, error) {
-	j := &job{ctx: ctx, r: r, done: make(chan struct{})}
+	j := &job{ctx: ctx, r: r, rows: newResponseRows(r), done: make(chan struct{})}
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
@@ -185,11 +186,11 @@ func (w *groupWriter) prepareOne() error {
 func (w *groupWriter) prepareMulti() error {
 	db, anon := w.s.wdb, w.s.dialect == "sqlite"
 	w.multiResp = newMultiInsert(db, anon, `INSERT INTO responses (id, survey, survey_version, site, department, provider, channel, lang,
-		submitted_at, local_day, fingerprint, fft, nps, wants_contact, device_id) VALUES `, 15,
+		submitted_at, local_day, fingerprint, fft, nps, wants_contact, device_id) VALUES `, responseCols,
 		` ON CONFLICT (id) DO NOTHING RETURNING id, seq`)
 	w.multiAnswer = newMultiInsert(db, anon, `INSERT INTO answers (response_seq, question, position, qtype, intent, value_num, value_text,
-		value_choices, sentiment, score, themes, analyzer_version) VALUES `, 12, ``)
-	w.multiTheme = newMultiInsert(db, anon, `INSERT INTO comment_themes (response_seq, question, theme, polarity) VALUES `, 4, ``)
+		value_choices, sentiment, score, themes, analyzer_version) VALUES `, answerCols, ``)
+	w.multiTheme = newMultiInsert(db, anon, `INSERT INTO comment_themes (response_seq, question, theme, polarity) VALUES `, themeCols, ``)
 	w.multiContact = newMultiInsert(db, anon, `INSERT INTO contacts (response_seq, sealed, created_at) VALUES `, 3, ``)
 	w.multiCase = newMultiInsert(db, anon, `INSERT INTO cases (response_seq, response_id, site, status, urgent, reasons,
 		opened_at, opened_month, due_at, updated_at) VALUES `, 10, ` RETURNING response_seq, id`)
@@ -251,21 +252,29 @@ func (w *groupWriter) run() {
 // whose answers were just acknowledged send the next ones within a
 // millisecond or two, and a larger batch pays every fixed cost of a commit
 // (rollup upserts, WAL frames of shared pages, the fsync) once for more
-// submissions: in the load tests of BENCHMARKS.md the same work took 17 %
-// less of the writer's time (the rate itself moved within noise). It waits
-// while submissions keep arriving, at most w.delay in all and a quarter of
-// it after the last one; with light traffic nothing waits.
+// submissions. It waits while submissions keep arriving, at most w.delay in
+// all and a quarter of it after the last one; with light traffic nothing
+// waits.
+//
+// It also stops once the batch is as large as the last one. At a steady
+// load the clients settle into convoys, each the size of a batch: one is
+// being committed while the next is on its way back, and when as many
+// submissions as the last batch held are here, its convoy has arrived.
+// Waiting longer only holds them while the writer sits idle: timed inside
+// the writer (64 clients, BENCHMARKS.md), it spent a third of its time
+// lingering for the last stragglers, and stopping at the last batch's size
+// gave two convoys of ~32 and a higher rate in every paired run.
 func (w *groupWriter) linger(batch []*job) []*job {
-	busy := w.lastBatch >= lingerFrom
+	last := w.lastBatch
 	defer func() { w.lastBatch = len(batch) }()
-	if w.delay <= 0 || !busy || len(batch) >= w.batchMax {
+	if w.delay <= 0 || last < lingerFrom || len(batch) >= min(last, w.batchMax) {
 		return batch
 	}
 	deadline := time.Now().Add(w.delay)
 	gap := w.delay / 4
 	t := time.NewTimer(gap)
 	defer t.Stop()
-	for len(batch) < w.batchMax {
+	for len(batch) < min(last, w.batchMax) {
 		select {
 		case j, ok := <-w.ch:
 			if !ok {
@@ -374,7 +383,7 @@ func (w *groupWriter) commitCareful(ctx context.Context, batch []*job) error {
 			tx.Rollback()
 			return fmt.Errorf("storage: savepoint: %w", err)
 		}
-		rec, err := w.insertResponse(ctx, tx, j.r)
+		rec, err := w.insertResponse(ctx, tx, j.r, j.rows)
 		if err != nil || rec.Outcome != Created {
 			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT sub"); rerr != nil {
 				tx.Rollback()

@@ -3,6 +3,7 @@ package storage
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMultiRowSQL(t *testing.T) {
@@ -65,5 +66,55 @@ func TestUpsertBufferChunks(t *testing.T) {
 	}
 	if err := u.add(q, 1, 2); err == nil {
 		t.Error("a row of another width was taken")
+	}
+}
+
+// TestLinger: a busy writer waits for more submissions until the batch is as
+// large as the last one (the convoy of clients it acknowledged is back), or
+// until arrivals pause; a quiet one never waits.
+func TestLinger(t *testing.T) {
+	for _, tc := range []struct {
+		name                 string
+		last, have, queued   int
+		delay                time.Duration
+		wantBatch, wantQueue int
+	}{
+		{"quiet writer takes what it has", 3, 1, 5, time.Minute, 1, 5},
+		{"no delay configured", 40, 1, 5, 0, 1, 5},
+		{"stops at the last batch's size", 10, 1, 30, time.Minute, 10, 21},
+		{"already as large as the last batch", 10, 10, 5, time.Minute, 10, 5},
+		{"arrivals pause: the gap ends the wait", 40, 1, 3, 40 * time.Millisecond, 4, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := &groupWriter{ch: make(chan *job, 64), batchMax: 512, delay: tc.delay, lastBatch: tc.last}
+			for i := 0; i < tc.queued; i++ {
+				w.ch <- &job{}
+			}
+			batch := make([]*job, tc.have)
+			start := time.Now()
+			got := w.linger(batch)
+			if len(got) != tc.wantBatch || len(w.ch) != tc.wantQueue {
+				t.Errorf("batch %d, left queued %d; want %d, %d", len(got), len(w.ch), tc.wantBatch, tc.wantQueue)
+			}
+			if d := time.Since(start); d > 10*time.Second { // never the minute
+				t.Errorf("waited %v", d)
+			}
+			if w.lastBatch != len(got) {
+				t.Errorf("lastBatch %d, want %d", w.lastBatch, len(got))
+			}
+		})
+	}
+
+	// A convoy trickling in: the writer takes exactly its size, long before
+	// the (one-minute) delay or its gap would end the wait.
+	w := &groupWriter{ch: make(chan *job, 64), batchMax: 512, delay: time.Minute, lastBatch: 12}
+	go func() {
+		for i := 0; i < 20; i++ {
+			w.ch <- &job{}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	if got := w.linger([]*job{{}}); len(got) != 12 {
+		t.Errorf("convoy: batch of %d, want 12", len(got))
 	}
 }
