@@ -2,8 +2,6 @@ package survey
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/mail"
@@ -86,10 +84,27 @@ func (p Parsed) Value() any {
 	}
 }
 
-var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
-// ValidID reports whether id is a UUID, the form of a client-made response id.
-func ValidID(id string) bool { return uuidRE.MatchString(id) }
+// ValidID reports whether id is a UUID (8-4-4-4-12 hex digits, either
+// case), the form of a client-made response id.
+func ValidID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // Languages the built-in surveys are written in; a response may name
 // another language code, and its text falls back to English.
@@ -313,24 +328,4 @@ func hasOption(q *Question, id string) bool {
 		}
 	}
 	return false
-}
-
-// Fingerprint is a digest of everything a submission says, used to tell an
-// identical retry (same id, same fingerprint) from a conflicting reuse of an id.
-func Fingerprint(s *Submission, answers []Parsed) string {
-	type canon struct {
-		Survey, Site, Department, Provider, Channel, Token, Lang string
-		Answers                                                  []any
-		Contact                                                  *Contact
-	}
-	c := canon{s.Survey, s.Site, s.Department, s.Provider, s.Channel, s.Token, s.Lang, nil, nil}
-	for _, a := range answers {
-		c.Answers = append(c.Answers, []any{a.Question, a.Value()})
-	}
-	if !s.Contact.Empty() {
-		c.Contact = s.Contact
-	}
-	b, _ := json.Marshal(c)
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
 }
