@@ -355,9 +355,9 @@ func TestConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
-// TestFixture scores our own labelled sentences (testdata/fixture.csv); the
-// floors guard against regressions when rules or the model change.
-func TestFixture(t *testing.T) {
+// readFixture reads testdata/fixture.csv, our own labelled sentences.
+func readFixture(t *testing.T) []Labelled {
+	t.Helper()
 	f, err := os.Open("testdata/fixture.csv")
 	if err != nil {
 		t.Fatal(err)
@@ -367,7 +367,13 @@ func TestFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := Evaluate(mustNew(t), rows, 0)
+	return rows
+}
+
+// TestFixture scores our own labelled sentences (testdata/fixture.csv); the
+// floors guard against regressions when rules or the model change.
+func TestFixture(t *testing.T) {
+	rep := Evaluate(mustNew(t), readFixture(t), 0)
 	const sentimentFloor, themeFloor = 0.80, 0.75
 	if rep.SentimentMacroF1 < sentimentFloor {
 		t.Errorf("fixture sentiment macro-F1 %.3f, floor %.2f", rep.SentimentMacroF1, sentimentFloor)

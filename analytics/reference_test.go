@@ -14,12 +14,14 @@ import (
 
 var updateReference = flag.Bool("update-reference", false, "rewrite testdata/reference.jsonl from the analyzer as it is")
 
-// referenceInputs are the texts of testdata/reference_texts.txt and of the
-// labelled fixture, and a few edge cases, each under every intent.
-func referenceInputs(t *testing.T) []struct {
+type referenceInput struct {
 	text   string
 	intent Intent
-} {
+}
+
+// referenceInputs are the texts of testdata/reference_texts.txt and of the
+// labelled fixture, and a few edge cases, each under every intent.
+func referenceInputs(t *testing.T) []referenceInput {
 	t.Helper()
 	var texts []string
 	b, err := os.ReadFile("testdata/reference_texts.txt")
@@ -31,30 +33,15 @@ func referenceInputs(t *testing.T) []struct {
 			texts = append(texts, line)
 		}
 	}
-	f, err := os.Open("testdata/fixture.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := ReadLabelled(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rows {
+	for _, r := range readFixture(t) {
 		texts = append(texts, r.Text)
 	}
 	texts = append(texts, "", "   \n\t ", "good \xff\xfe bad", "didnâ€™t", "Ã¢â‚¬â„¢",
 		strings.Repeat("The staff were lovely but the wait was long. ", 112)[:5000])
-	var out []struct {
-		text   string
-		intent Intent
-	}
+	var out []referenceInput
 	for _, tx := range texts {
 		for _, in := range []Intent{IntentPraise, IntentImprove, IntentOpen} {
-			out = append(out, struct {
-				text   string
-				intent Intent
-			}{tx, in})
+			out = append(out, referenceInput{tx, in})
 		}
 	}
 	return out
