@@ -185,9 +185,21 @@ func (s *Server) checkSiteList(c *fiber.Ctx, list []string) (string, bool) {
 // Messages for a manager account or token without sites. An empty list
 // once meant every site; now a manager sees only what is listed.
 const (
-	msgSitesInvalid   = "Sites must be existing site slugs, separated by commas."
-	msgManagerNoSites = "A manager must have at least one site: list the sites they look after, separated by commas."
+	msgSitesInvalid    = "Sites must be existing site slugs, separated by commas."
+	msgManagerNoSites  = "A manager must have at least one site: list the sites they look after, separated by commas."
+	msgSitesNotForRole = "Only a manager has sites: admin and quality accounts see every site. Clear the sites, or choose the manager role."
 )
+
+// roleSitesMsg words storage.CheckRoleSites's verdict for the Users page ("" when there is nothing wrong).
+func roleSitesMsg(err error) string {
+	switch {
+	case errors.Is(err, storage.ErrManagerWithoutSites):
+		return msgManagerNoSites
+	case errors.Is(err, storage.ErrSitesNotForRole):
+		return msgSitesNotForRole
+	}
+	return ""
+}
 
 func (s *Server) adminCreateUser(c *fiber.Ctx) error {
 	email := strings.ToLower(strings.TrimSpace(c.FormValue("email")))
@@ -201,8 +213,8 @@ func (s *Server) adminCreateUser(c *fiber.Ctx) error {
 		msg = "Choose a role."
 	case !ok:
 		msg = msgSitesInvalid
-	case role == storage.RoleManager && sites == "":
-		msg = msgManagerNoSites
+	default:
+		msg = roleSitesMsg(storage.CheckRoleSites(role, storage.SplitList(sites)))
 	}
 	if msg != "" {
 		return s.showUsers(c, fiber.StatusBadRequest, &adminData{Error: msg})
@@ -249,8 +261,8 @@ func (s *Server) adminUpdateUser(c *fiber.Ctx) error {
 	// A disabled account sees nothing, so an admin may switch off a
 	// manager left without sites by an older version without inventing
 	// sites for them; switching them back on needs sites.
-	if role == storage.RoleManager && sites == "" && !disabled {
-		return s.showUsers(c, fiber.StatusBadRequest, &adminData{Error: msgManagerNoSites})
+	if err := storage.CheckRoleSites(role, storage.SplitList(sites)); err != nil && !(disabled && errors.Is(err, storage.ErrManagerWithoutSites)) {
+		return s.showUsers(c, fiber.StatusBadRequest, &adminData{Error: roleSitesMsg(err)})
 	}
 	// An admin cannot lock themselves out; another admin must do it, so
 	// there is always someone left who can manage accounts.
@@ -494,12 +506,13 @@ func (s *Server) adminCreateToken(c *fiber.Ctx) error {
 // as a phrase that follows "sites".
 func (s *Server) tokenSites(c *fiber.Ctx, role string, list []string) (string, string) {
 	sites, ok := s.checkSiteList(c, list)
+	rule := storage.CheckRoleSites(role, list)
 	switch {
-	case role != storage.RoleManager && len(list) > 0:
+	case errors.Is(rule, storage.ErrSitesNotForRole):
 		return "", "only go with a manager token: an admin or quality token sees every site"
 	case !ok:
 		return "", "must be existing site slugs, separated by commas"
-	case role == storage.RoleManager && sites == "":
+	case errors.Is(rule, storage.ErrManagerWithoutSites):
 		return "", "are required for a manager token (one at least)"
 	}
 	return sites, ""

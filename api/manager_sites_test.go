@@ -96,6 +96,7 @@ func TestManagerAccountNeedsSites(t *testing.T) {
 		t.Fatal(err)
 	}
 	const noSites = "A manager must have at least one site"
+	const onlyManagers = "Only a manager has sites"
 	for _, tc := range []struct {
 		name, path string
 		form       url.Values
@@ -110,6 +111,9 @@ func TestManagerAccountNeedsSites(t *testing.T) {
 		{"save a siteless manager unchanged", fmt.Sprintf("/admin/users/%d", old.ID), url.Values{"role": {"manager"}, "sites": {""}}, 400, noSites},
 		{"disable a siteless manager", fmt.Sprintf("/admin/users/%d", old.ID), url.Values{"role": {"manager"}, "sites": {""}, "disabled": {"on"}}, 303, ""},
 		{"enable them again without sites", fmt.Sprintf("/admin/users/%d", old.ID), url.Values{"role": {"manager"}, "sites": {""}}, 400, noSites},
+		{"create quality with sites", "/admin/users", url.Values{"email": {"qa@example.org"}, "role": {"quality"}, "sites": {"north"}}, 400, onlyManagers},
+		{"create admin with sites", "/admin/users", url.Values{"email": {"ad@example.org"}, "role": {"admin"}, "sites": {"north"}}, 400, onlyManagers},
+		{"make mia quality but keep her sites", fmt.Sprintf("/admin/users/%d", mia.ID), url.Values{"role": {"quality"}, "sites": {"north"}}, 400, onlyManagers},
 		{"create quality without sites", "/admin/users", url.Values{"email": {"qa@example.org"}, "role": {"quality"}}, 201, "Account created."},
 		{"create manager of north", "/admin/users", url.Values{"email": {"max@example.org"}, "role": {"manager"}, "sites": {"north, north"}}, 201, "Account created."},
 	} {
@@ -118,8 +122,13 @@ func TestManagerAccountNeedsSites(t *testing.T) {
 			want(t, admin.Form(tc.path, tc.form), tc.status, tc.msg)
 		})
 	}
-	if _, err := e.Store.UserByEmail(ctx, "new@example.org"); err == nil {
-		t.Error("a refused manager was created")
+	for _, email := range []string{"new@example.org", "ad@example.org"} {
+		if _, err := e.Store.UserByEmail(ctx, email); err == nil {
+			t.Errorf("refused account %s was created", email)
+		}
+	}
+	if u, _ := e.Store.UserByEmail(ctx, "qa@example.org"); u == nil || u.Sites != "" {
+		t.Errorf("qa: %+v, want a quality account without sites", u)
 	}
 	if u, _ := e.Store.UserByEmail(ctx, "mia@example.org"); u.Sites != "north" || u.Role != storage.RoleManager {
 		t.Errorf("after refused updates mia is %s of %q", u.Role, u.Sites)

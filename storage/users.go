@@ -19,6 +19,26 @@ const (
 // ValidRole reports whether r is a role an account or token may have.
 func ValidRole(r string) bool { return r == RoleAdmin || r == RoleManager || r == RoleQuality }
 
+// The rule of a role's sites, for accounts and API tokens alike.
+var (
+	ErrManagerWithoutSites = errors.New("storage: a manager needs at least one site")
+	ErrSitesNotForRole     = errors.New("storage: only a manager has sites")
+)
+
+// CheckRoleSites checks a role's list of sites: a manager sees only their
+// sites, so one without any could do nothing; admin and quality see every
+// site, so a list there would promise a limit that is not kept. Each caller
+// words the error for its own users (CLI flags, form, JSON field).
+func CheckRoleSites(role string, sites []string) error {
+	switch {
+	case role == RoleManager && len(sites) == 0:
+		return ErrManagerWithoutSites
+	case role != RoleManager && len(sites) > 0:
+		return ErrSitesNotForRole
+	}
+	return nil
+}
+
 // User is a staff account.
 type User struct {
 	ID           int64  `json:"id"`

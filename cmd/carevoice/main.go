@@ -457,13 +457,11 @@ func cmdUser(args []string) error {
 	if *email == "" || !storage.ValidRole(*role) {
 		return errors.New("--email and --role (admin, manager or quality) are required")
 	}
-	// A manager sees only their sites, so one without any could do nothing;
-	// the other roles see every site, and a list would promise a limit.
 	list := storage.SplitList(*sites)
-	switch {
-	case *role == storage.RoleManager && len(list) == 0:
+	switch err := storage.CheckRoleSites(*role, list); {
+	case errors.Is(err, storage.ErrManagerWithoutSites):
 		return errors.New("a manager needs --sites: the comma-separated sites they look after (for example --sites main)")
-	case *role != storage.RoleManager && len(list) > 0:
+	case errors.Is(err, storage.ErrSitesNotForRole):
 		return errors.New("--sites only goes with --role manager: admin and quality accounts see every site")
 	}
 	generated := *pw == ""
