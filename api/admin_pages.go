@@ -182,8 +182,9 @@ func (s *Server) checkSiteList(c *fiber.Ctx, list []string) (string, bool) {
 	return strings.Join(slices.Compact(out), ","), true
 }
 
-// Messages for a manager account or token without sites. An empty list
-// once meant every site; now a manager sees only what is listed.
+// Messages of the Users page for sites (storage.CheckRoleSites). An empty
+// list once meant every site; now a manager sees only what is listed, and
+// admin and quality accounts have no list.
 const (
 	msgSitesInvalid    = "Sites must be existing site slugs, separated by commas."
 	msgManagerNoSites  = "A manager must have at least one site: list the sites they look after, separated by commas."
