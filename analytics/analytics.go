@@ -122,6 +122,9 @@ type Analyzer struct {
 	pk   *linmodel.Packed // m's weights as the hot loop reads them
 	wv   *wvProj          // nil when the model has no word-vector weights
 	pool sync.Pool        // *scratch
+	// training is what m was fitted on (nil when unknown): eval uses it to
+	// tell in-sample figures from honest ones.
+	training *Training
 }
 
 // wvProj holds the model's word-vector weights projected onto every word of
@@ -294,7 +297,18 @@ type scratch struct {
 }
 
 // New builds the analyzer (lexicons, models) once.
-func New() (*Analyzer, error) { return NewWithModel(embeddedModel) }
+func New() (*Analyzer, error) {
+	a, err := NewWithModel(embeddedModel)
+	if err != nil {
+		return nil, err
+	}
+	// A record that does not match the model only costs eval its warning;
+	// TestTrainingRecord keeps the shipped pair together.
+	if tr, err := DecodeTraining(embeddedTraining, embeddedModel); err == nil {
+		a.training = tr
+	}
+	return a, nil
+}
 
 // NewWithModel builds an analyzer around a model file written by the trainer;
 // cross-validation uses it to score models that were never embedded.

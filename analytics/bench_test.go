@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// devComments loads the comments of the shared dev file, which lives beside the
-// repository (../shared/data/fft-dev.csv from the module root).
-func devComments(tb testing.TB) []Labelled {
+// devPath is the shared dev file, which lives beside the repository
+// (../shared/data/fft-dev.csv from the module root); tb skips without it.
+func devPath(tb testing.TB) string {
 	tb.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -17,21 +17,30 @@ func devComments(tb testing.TB) []Labelled {
 	for d := dir; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
 			path := filepath.Join(d, "..", "shared", "data", "fft-dev.csv")
-			f, err := os.Open(path)
-			if err != nil {
-				tb.Skipf("dev comments not available (%v); the benchmark needs ../shared/data/fft-dev.csv beside the repository", err)
+			if _, err := os.Stat(path); err != nil {
+				tb.Skipf("dev comments not available (%v); this needs ../shared/data/fft-dev.csv beside the repository", err)
 			}
-			defer f.Close()
-			rows, err := ReadLabelled(f)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			return rows
+			return path
 		}
 		if filepath.Dir(d) == d {
 			tb.Skip("module root not found")
 		}
 	}
+}
+
+// devComments loads the comments of the shared dev file.
+func devComments(tb testing.TB) []Labelled {
+	tb.Helper()
+	f, err := os.Open(devPath(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := ReadLabelled(f)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return rows
 }
 
 // BenchmarkAnalyze runs the analyzer over the dev comments on one goroutine;

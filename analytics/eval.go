@@ -116,6 +116,16 @@ type Report struct {
 	ThemeMinSupport   int      `json:"theme_min_support"`
 	ThemesInMacro     []string `json:"themes_in_macro"`
 	CommentsPerSecond float64  `json:"comments_per_second"`
+	// InTraining counts the rows the analyzer's model was fitted on (same
+	// intent and text, Fingerprint): on those the figures are in-sample and
+	// flatter the analyzer.
+	InTraining int `json:"in_training"`
+	// Unseen scores only the rows the model was not fitted on, when the file
+	// mixes both.
+	Unseen *Report `json:"unseen,omitempty"`
+	// TrainingEstimate is what the trainer's nested cross-validation
+	// predicted for comments the model never saw (nil when unknown).
+	TrainingEstimate *Estimate `json:"training_estimate,omitempty"`
 }
 
 // ThemeMinSupport is the number of labelled examples a theme needs to count in
@@ -127,6 +137,38 @@ var sentimentLabels = []string{Positive, Neutral, Negative}
 // Evaluate scores a against labelled rows. Throughput is measured on one
 // goroutine, over as many passes as it takes to time at least timing.
 func Evaluate(a *Analyzer, rows []Labelled, timing time.Duration) Report {
+	rep := evaluate(a, rows)
+	if tr := a.Training(); tr != nil {
+		rep.TrainingEstimate = tr.Estimate()
+		var unseen []Labelled
+		for _, r := range rows {
+			if tr.Seen(r.Text, r.Intent) {
+				rep.InTraining++
+			} else {
+				unseen = append(unseen, r)
+			}
+		}
+		if rep.InTraining > 0 && len(unseen) > 0 {
+			u := evaluate(a, unseen)
+			rep.Unseen = &u
+		}
+	}
+	if len(rows) > 0 && timing > 0 {
+		n := 0
+		start := time.Now()
+		for time.Since(start) < timing {
+			for _, r := range rows {
+				a.Analyze(r.Text, r.Intent)
+			}
+			n += len(rows)
+		}
+		rep.CommentsPerSecond = float64(n) / time.Since(start).Seconds()
+	}
+	return rep
+}
+
+// evaluate scores a against rows: confusion matrix and theme counts.
+func evaluate(a *Analyzer, rows []Labelled) Report {
 	rep := Report{Comments: len(rows), SentimentLabels: sentimentLabels, ThemeMinSupport: ThemeMinSupport}
 	idx := map[string]int{Positive: 0, Neutral: 1, Mixed: 1, Negative: 2}
 	themeIdx := map[string]int{}
@@ -162,17 +204,6 @@ func Evaluate(a *Analyzer, rows []Labelled, timing time.Duration) Report {
 		}
 	}
 	rep.finish(tp, fp, fn)
-	if len(rows) > 0 && timing > 0 {
-		n := 0
-		start := time.Now()
-		for time.Since(start) < timing {
-			for _, r := range rows {
-				a.Analyze(r.Text, r.Intent)
-			}
-			n += len(rows)
-		}
-		rep.CommentsPerSecond = float64(n) / time.Since(start).Seconds()
-	}
 	return rep
 }
 
@@ -250,7 +281,30 @@ func score(label string, tp, fp, fn int) ClassScore {
 func (r Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "comments\t%d\t\n", r.Comments)
-	fmt.Fprintf(tw, "analyzer\t%s\t\n\n", Version)
+	fmt.Fprintf(tw, "analyzer\t%s\t\n", Version)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// Said before the tables: a reader who stops at the first macro F1 must
+	// not take an in-sample figure for the analyzer's accuracy.
+	var note strings.Builder
+	if r.InTraining > 0 {
+		fmt.Fprintf(&note, "\nNOTE: %d of these %d comments (%.0f%%) are in the data the model was trained on,\n"+
+			"so the figures below overstate its accuracy on new comments", r.InTraining, r.Comments,
+			100*float64(r.InTraining)/float64(r.Comments))
+		if r.Unseen != nil {
+			fmt.Fprintf(&note, "; the %d it never saw are\nscored on their own at the end", r.Unseen.Comments)
+		}
+		note.WriteString(".\n")
+	}
+	if e := r.TrainingEstimate; e != nil {
+		fmt.Fprintf(&note, "\nEstimate for comments the model never saw: sentiment macro F1 %.3f, theme macro F1 %.3f\n"+
+			"(%s over the %d comments of %s it was trained on).\n", e.SentimentMacroF1, e.ThemeMacroF1, e.Method, e.Comments, e.Data)
+	}
+	note.WriteString("\n")
+	if _, err := io.WriteString(w, note.String()); err != nil {
+		return err
+	}
 	fmt.Fprintf(tw, "sentiment: gold \\ predicted\t")
 	for _, l := range r.SentimentLabels {
 		fmt.Fprintf(tw, "%s\t", l)
@@ -278,6 +332,19 @@ func (r Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "%s%s\t%.3f\t%.3f\t%.3f\t%d\t%d\t\n", c.Label, mark, c.Precision, c.Recall, c.F1, c.Support, c.Predicted)
 	}
 	fmt.Fprintf(tw, "macro F1 (support >= %d)\t\t\t%.3f\t\t\t\n", r.ThemeMinSupport, r.ThemeMacroF1)
-	fmt.Fprintf(tw, "\nthroughput (one core)\t%.0f comments/s\t\n", r.CommentsPerSecond)
-	return tw.Flush()
+	if r.CommentsPerSecond > 0 {
+		fmt.Fprintf(tw, "\nthroughput (one core)\t%.0f comments/s\t\n", r.CommentsPerSecond)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if r.Unseen != nil {
+		u := *r.Unseen
+		u.TrainingEstimate = nil
+		if _, err := fmt.Fprintf(w, "\n== only the %d comments the model was not trained on ==\n", u.Comments); err != nil {
+			return err
+		}
+		return u.WriteText(w)
+	}
+	return nil
 }

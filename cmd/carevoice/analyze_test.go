@@ -142,9 +142,17 @@ func TestEval(t *testing.T) {
 		Comments         int     `json:"comments"`
 		SentimentMacroF1 float64 `json:"sentiment_macro_f1"`
 		Confusion        [3][3]int
+		InTraining       *int `json:"in_training"`
+		TrainingEstimate *struct {
+			SentimentMacroF1 float64 `json:"sentiment_macro_f1"`
+		} `json:"training_estimate"`
 	}
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || rep.Comments != 3 {
 		t.Errorf("eval --json: %v, %+v", err, rep)
+	}
+	// Scripts get the honest figure and the in-sample count beside the scores.
+	if rep.InTraining == nil || rep.TrainingEstimate == nil || rep.TrainingEstimate.SentimentMacroF1 <= 0 {
+		t.Errorf("eval --json lacks in_training or training_estimate:\n%s", stdout)
 	}
 	if _, _, err := runCmd(t, cmdEval, ""); err == nil {
 		t.Error("eval without --data: nil error")

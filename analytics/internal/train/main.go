@@ -22,6 +22,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/csv"
 	"encoding/json"
 	"flag"
@@ -81,6 +82,7 @@ type config struct {
 	LatentWarm   int     // -latent 2: iterations of the fixed split before the split is learnt
 	MixedGrid    []float64
 	OneSidedGrid []float64
+	TrainFrac    float64 // experiment (learning curve): each fold model sees this share of its training rows
 }
 
 type hv struct {
@@ -108,6 +110,7 @@ func main() {
 	var cfg config
 	data := flag.String("data", filepath.Join(root, "..", "shared", "data", "fft-dev.csv"), "labelled CSV (id,question,text,sentiment,themes)")
 	out := flag.String("out", filepath.Join(root, "analytics", "model.bin"), "model file to write")
+	recordOut := flag.String("record", filepath.Join(root, "analytics", "training.json"), "training record to write beside the model (what it was fitted on, the nested CV figures); eval reads it")
 	cv := flag.Bool("cv", true, "run k-fold cross-validation and tune decision parameters")
 	exp := flag.Int("exp", 0, "experiment: cross-validate with this many fold seeds on the model's own scores (no rules), print the mean and stop")
 	jsonOut := flag.String("json", "", "write the CV and full-fit reports to this JSON file")
@@ -148,6 +151,7 @@ func main() {
 	flag.BoolVar(&cfg.StackTheme, "stacktheme", false, "experiment (-exp): second-stage theme models on all out-of-fold theme probabilities and the sentiment probabilities")
 	flag.Float64Var(&cfg.StackL2, "stackl2", 1e-2, "experiment (-stack): L2 penalty of the second stage")
 	flag.Float64Var(&cfg.OrdMulti, "ordmulti", 1, "experiment (-ordinal): weight of the multinomial sentiment logits (0: the ordinal model alone)")
+	flag.Float64Var(&cfg.TrainFrac, "trainfrac", 1, "experiment (-exp), learning curve: fit each fold's model on this share of its training rows (held-out folds stay whole)")
 	wideRules := flag.Bool("widerules", false, "experiment: let CV choose weaker rules too (mixed 0.9, one-sided 4)")
 	wideOneSided := flag.Bool("wideonesided", false, "experiment: let CV choose a weaker one-sided override too (4)")
 	opt := textfeat.DefaultOptions
@@ -169,6 +173,9 @@ func main() {
 	if (cfg.Stack > 0 || cfg.StackTheme || cfg.Latent > 0) && *exp == 0 {
 		// The analyzer reads three sentiment outputs and no second stage.
 		fatal(fmt.Errorf("-stack, -stacktheme and -latent are experiments only (-exp)"))
+	}
+	if (cfg.TrainFrac <= 0 || cfg.TrainFrac > 1) || (cfg.TrainFrac != 1 && *exp == 0) {
+		fatal(fmt.Errorf("-trainfrac must be in (0, 1], and below 1 only with -exp: the shipped model is fitted on every row"))
 	}
 	if cfg.Hidden > 0 && *exp == 0 {
 		fatal(fmt.Errorf("-hidden is an experiment only (-exp)"))
@@ -192,12 +199,11 @@ func main() {
 		cfg.OneSidedGrid = append(cfg.OneSidedGrid, 4)
 	}
 
-	f, err := os.Open(*data)
+	raw, err := os.ReadFile(*data)
 	if err != nil {
 		fatal(err)
 	}
-	rows, err := analytics.ReadLabelled(f)
-	f.Close()
+	rows, err := analytics.ReadLabelled(bytes.NewReader(raw))
 	if err != nil {
 		fatal(err)
 	}
@@ -280,6 +286,24 @@ func main() {
 		}
 		fmt.Fprintf(os.Stderr, "train: wrote %s (%d features, %d bytes)\n", *out, m.Len(), buf.Len())
 	}
+	if *out != "" && *recordOut != "" {
+		rec := analytics.NewTraining(rows)
+		rec.ModelSHA256 = analytics.ModelDigest(buf.Bytes())
+		rec.Data = filepath.Base(*data)
+		rec.DataSHA256 = fmt.Sprintf("%x", sha256.Sum256(raw))
+		if nestedRep != nil {
+			rec.Folds = cfg.Folds
+			rec.Nested = nestedRep
+		}
+		b, err := rec.Encode()
+		if err != nil {
+			fatal(err)
+		}
+		if err := os.WriteFile(*recordOut, b, 0o644); err != nil {
+			fatal(err)
+		}
+		fmt.Fprintf(os.Stderr, "train: wrote %s\n", *recordOut)
+	}
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(map[string]any{"config": cfg, "cv": cvRep, "nested": nestedRep, "full": fullRep, "params": params}, "", "  ")
 		if err := os.WriteFile(*jsonOut, b, 0o644); err != nil {
@@ -309,8 +333,11 @@ func crossFit(exs []example, cfg config, seed uint64) cvFit {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			var tr []example
+			// The same rows are dropped for every setting compared on this
+			// seed, and a larger share keeps the rows of a smaller one.
+			keep := rand.New(rand.NewPCG(seed, uint64(11+k)))
 			for i, e := range exs {
-				if cvr.folds[i] != k {
+				if keep.Float64() < cfg.TrainFrac && cvr.folds[i] != k {
 					tr = append(tr, e)
 				}
 			}
