@@ -28,7 +28,7 @@ import (
 
 // Version identifies the rules that produced a Result; stored beside every
 // result so that `carevoice retag` can find results older than the current rules.
-const Version = "1.2.0"
+const Version = "1.3.0"
 
 // Intent is what the question asked for; it changes how short answers read.
 type Intent string
@@ -506,6 +506,8 @@ func (a *Analyzer) Analyze(text string, intent Intent) Result {
 		default:
 			hit = len(rules) > 0 || logit[outTheme+t] > p[parThreshold+t]
 		}
+		// A word the training comments never used names its theme itself.
+		hit = hit || d.Sure&(1<<t) != 0
 		if !hit {
 			continue
 		}

@@ -2,13 +2,14 @@ package textfeat
 
 import (
 	"math"
+	"slices"
 	"strings"
 )
 
 // FeatureVersion names the feature set. A model file records the version it was
 // trained with, and the analyzer refuses a model trained on other features.
 // Change it whenever tokens, lexicons or feature names change.
-const FeatureVersion = "tf-5"
+const FeatureVersion = "tf-6"
 
 // Intents, as small integers for feature names.
 const (
@@ -59,6 +60,8 @@ type Doc struct {
 	Feats     []Feat
 	// RuleTok[t] lists tokens where a hand-written rule for theme t matched.
 	RuleTok [NumThemes][]int32
+	// Sure has bit t set when a rule named theme t outright ("=portal").
+	Sure uint16
 	// Nothing is set when the whole answer is "nothing", "none", "n/a" or alike.
 	Nothing     bool
 	HasContrast bool
@@ -83,6 +86,7 @@ func (d *Doc) Reset() {
 	}
 	d.Nothing, d.HasContrast = false, false
 	d.Pos, d.Neg = 0, 0
+	d.Sure = 0
 }
 
 // Options switches optional feature families. The trainer compares them by
@@ -249,14 +253,21 @@ func NewExtractorWith(o Options) *Extractor {
 		for _, item := range strings.Fields(list) {
 			neg := strings.HasPrefix(item, "!")
 			item = strings.TrimPrefix(item, "!")
+			sure := strings.HasPrefix(item, "=")
+			item = strings.TrimPrefix(item, "=")
 			for _, form := range inflect(item) {
 				toks := x.normPhrase(strings.ReplaceAll(form, "_", " "))
 				if len(toks) == 0 {
 					continue
 				}
 				bit := uint16(1) << t
+				var sureBit uint16
+				if sure {
+					sureBit = bit
+				}
 				if len(toks) == 1 {
 					e := x.words[toks[0]]
+					e.sure |= sureBit
 					if neg {
 						e.negThemes |= bit
 					} else {
@@ -265,13 +276,22 @@ func NewExtractorWith(o Options) *Extractor {
 					x.words[toks[0]] = e
 					continue
 				}
-				p := phrase{toks: toks}
-				if neg {
-					p.negThemes = bit
-				} else {
-					p.themes = bit
+				// One phrase may signal several themes ("never called back":
+				// ignored and follow-up); matching stops at the first phrase
+				// that fits, so the themes of equal phrases are merged.
+				ps := x.phrases[toks[0]]
+				k := slices.IndexFunc(ps, func(q phrase) bool { return q.veto == 0 && slices.Equal(q.toks, toks) })
+				if k < 0 {
+					ps = append(ps, phrase{toks: toks})
+					k = len(ps) - 1
 				}
-				x.phrases[toks[0]] = append(x.phrases[toks[0]], p)
+				ps[k].sure |= sureBit
+				if neg {
+					ps[k].negThemes |= bit
+				} else {
+					ps[k].themes |= bit
+				}
+				x.phrases[toks[0]] = ps
 			}
 		}
 	}
@@ -921,10 +941,10 @@ func (x *Extractor) themes(d *Doc) {
 				continue
 			}
 			var negBits uint16
-			if d.TokNeg[i] || (i > 0 && d.tokEnt[i-1].flags&fNegator != 0) {
+			if p.negThemes != 0 && (d.TokNeg[i] || negatedBefore(d, i)) {
 				negBits = p.negThemes
 			}
-			x.addRule(d, p.themes, negBits, i, &veto)
+			x.addRule(d, p.themes, negBits, p.sure, i, &veto)
 			matched = len(p.toks)
 			break
 		}
@@ -934,34 +954,67 @@ func (x *Extractor) themes(d *Doc) {
 		}
 		e := d.tokEnt[i]
 		var negBits uint16
-		if d.TokNeg[i] {
+		if e.negThemes != 0 && (d.TokNeg[i] || negatedBefore(d, i)) {
 			negBits = e.negThemes
 		}
 		if e.themes|negBits != 0 {
-			x.addRule(d, e.themes, negBits, i, &veto)
+			x.addRule(d, e.themes, negBits, e.sure, i, &veto)
 		}
 	}
 }
 
+// negatedBefore reports whether a negator governs token i for the themes
+// that only a negation signals, though i lies past the 3-word scope of
+// sentiment: "didn't take my concerns seriously", "nobody at the desk even
+// looked up". The negator must be within 6 words in the same clause, with no
+// scope boundary ("and") and no opinion word between: in "couldn't fault the
+// way they listened" the negation belongs to "fault".
+func negatedBefore(d *Doc, i int) bool {
+	c := d.Clauses[d.TokClause[i]]
+	for j := i - 1; j >= c.TokStart && j >= i-6; j-- {
+		t := d.Toks[j]
+		if t.Kind != KindWord {
+			return false
+		}
+		e := d.tokEnt[j]
+		switch {
+		case e.flags&fNegator != 0:
+			return j+1 >= len(d.Toks) || (d.Toks[j+1].Hash != hOnly && d.Toks[j+1].Hash != hDoubt)
+		case e.flags&fBoundary != 0 || e.val != 0:
+			return false
+		}
+	}
+	return false
+}
+
 // addRule records a theme pattern at token i. bits are the themes the word
 // signals as written, negBits those it signals because it is negated.
-func (x *Extractor) addRule(d *Doc, bits, negBits uint16, i int, veto *[NumThemes]int) {
+func (x *Extractor) addRule(d *Doc, bits, negBits, sure uint16, i int, veto *[NumThemes]int) {
+	// Being ignored or dismissed is a complaint even in neutral words ("nobody
+	// came"), unless negated: "never once felt rushed" is no sign of either,
+	// and its negation has already made it praise. Any other theme word under
+	// negation is a service that did not happen ("didn't explain").
+	const complaint = 1<<ThIgnored | 1<<ThDismissed
+	named := bits
+	if d.TokNeg[i] || negatedBefore(d, i) {
+		bits &^= complaint
+	}
 	all := bits | negBits
 	for th := 0; th < NumThemes; th++ {
 		if all&(1<<th) != 0 && i >= veto[th] {
 			d.RuleTok[th] = append(d.RuleTok[th], int32(i))
+			d.Sure |= sure & (1 << th)
 		}
 	}
-	// Being ignored or dismissed is a complaint even in neutral words ("nobody
-	// came"), unless negated ("never once felt rushed"); any other theme word
-	// under negation is a service that did not happen ("didn't explain").
-	const complaint = 1<<ThIgnored | 1<<ThDismissed
+	if all == 0 {
+		return
+	}
 	old := d.TokVal[i]
 	v := old
 	switch {
-	case negBits&complaint != 0 || (bits&complaint != 0 && !d.TokNeg[i]):
+	case negBits&complaint != 0 || bits&complaint != 0:
 		v = min(old, -2)
-	case d.TokNeg[i] && old >= 0:
+	case d.TokNeg[i] && old >= 0 && named&complaint == 0:
 		v = -1
 	}
 	if v == old {

@@ -269,3 +269,64 @@ func TestOpposition(t *testing.T) {
 		})
 	}
 }
+
+// TestThemeRules checks the hand-written theme rules on their own, before any
+// model: which themes a text's patterns name, which it names outright (Sure),
+// and the sign of the lexicon reading they leave.
+func TestThemeRules(t *testing.T) {
+	x := NewExtractor()
+	bits := func(ths ...int) uint16 {
+		var b uint16
+		for _, th := range ths {
+			b |= 1 << th
+		}
+		return b
+	}
+	tests := []struct {
+		text  string
+		rules uint16 // themes with a rule hit
+		sure  uint16
+		sign  int // sign of Pos − Neg: -1, 0 (not checked), +1
+	}{
+		// One phrase, two themes: "called back" is follow-up, and negated it
+		// is also being ignored.
+		{"They called back the next day", bits(ThFollow), 0, 0},
+		{"They never called back", bits(ThFollow, ThIgnored), 0, -1},
+		// A negator reaches past the 3-word scope when nothing else is between...
+		{"Nobody at the front desk even looked up", bits(ThIgnored, ThAccess), 0, -1},
+		{"She didn't take my worries seriously", bits(ThDismissed), 0, -1},
+		// ...but not across an opinion word, nor across "and".
+		{"Couldn't fault the way they listened", 0, 0, +1},
+		{"No fuss and they listened", 0, 0, 0},
+		// A negated complaint word is no complaint.
+		{"I never once felt rushed", 0, 0, +1},
+		{"I felt rushed", bits(ThDismissed), 0, -1},
+		// Words the training comments never use name their theme outright.
+		{"The patient portal kept logging me out", bits(ThAccess), bits(ThAccess), 0},
+		{"Too much jargon", bits(ThComm), bits(ThComm), -1},
+		{"Paying for parking every day", bits(ThEnv, ThBilling), bits(ThEnv), 0},
+		{"No parking spaces left", bits(ThEnv), bits(ThEnv), 0},
+		{"I waited on the doctor's advice", bits(ThComm), 0, 0}, // advice, but no wait
+	}
+	for _, tc := range tests {
+		t.Run(tc.text, func(t *testing.T) {
+			var d Doc
+			x.Extract(tc.text, IntentOpen, &d)
+			var got uint16
+			for th := range d.RuleTok {
+				if len(d.RuleTok[th]) > 0 {
+					got |= 1 << th
+				}
+			}
+			if got != tc.rules {
+				t.Errorf("rule themes %011b, want %011b", got, tc.rules)
+			}
+			if d.Sure != tc.sure {
+				t.Errorf("sure themes %011b, want %011b", d.Sure, tc.sure)
+			}
+			if v := d.Pos - d.Neg; tc.sign < 0 && v >= 0 || tc.sign > 0 && v <= 0 {
+				t.Errorf("lexicon reading %+.2f, want sign %+d", v, tc.sign)
+			}
+		})
+	}
+}

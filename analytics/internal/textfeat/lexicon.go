@@ -38,6 +38,7 @@ type entry struct {
 	flags     uint16
 	themes    uint16 // themes the word signals wherever it appears
 	negThemes uint16 // themes it signals only when negated ("not listened to" → dismissed)
+	sure      uint16 // themes it names outright, whatever the model says ("=portal")
 }
 
 // phrase is a multi-word lexicon item; it wins over the words it is made of.
@@ -47,6 +48,7 @@ type phrase struct {
 	flags     uint16
 	themes    uint16
 	negThemes uint16
+	sure      uint16
 	veto      uint16 // themes this phrase must not trigger ("waited on the doctor's advice")
 }
 
@@ -93,7 +95,8 @@ distressing:-2.6 distress:-2.2 unfortunately:-1.4 sadly:-1.4 worried:-1.4 worryi
 inconsiderate:-2.6 bullied:-3 bully:-3 shouted:-2.4 shouting:-2.2 argued:-2 arguing:-2.2 argumentative:-2.6
 misdiagnosed:-2.6 refused:-2 refuse:-1.6 ages:-1.2 wait:-0.4 waiting:-0.4 waited:-0.6 nobody:-1.2 unwell:-0.6
 lied:-2.8 lies:-2.6 liar:-3 excuse:-1.2 excuses:-1.6 inconvenient:-1.8 inconvenience:-1.8 overcrowded:-2
-neglectful:-2.8 jargon:-1.5 uninformed:-1.6 unwelcoming:-2.4 sloppy:-2.4 complained:-1.6 cruel:-3.2 harsh:-2.2 agitated:-1.6
+fault:-1.2 impossible:-2 overcharged:-2.6 overcharging:-2.6 invisible:-2 belittled:-3 belittling:-3 hurried:-1.2 humiliated:-3
+humiliating:-3 embarrassing:-2 embarrassed:-1.8 undignified:-2.6 neglectful:-2.8 jargon:-1.5 uninformed:-1.6 unwelcoming:-2.4 sloppy:-2.4 complained:-1.6 cruel:-3.2 harsh:-2.2 agitated:-1.6
 `
 
 // Spanish: a small lexicon so that comments from the Spanish survey get a
@@ -145,7 +148,11 @@ colour:color centre:center organised:organized organise:organize apologise:apolo
 // Themes. Words may be given with inflections as "wait|s|ed|ing" (base plus
 // suffixes). A phrase is written with spaces. An entry prefixed with "!" fires
 // only when negated ("!listened": "they never listened" is dismissal, "they
-// listened" is not).
+// listened" is not). An entry prefixed with "=" names its theme outright: the
+// theme is tagged even where the model decides the theme's other words. It is
+// for the words of SPEC's themes that the training comments (an ambulance
+// service and a mental-health trust) never use — "portal", "jargon",
+// "parking" — so the model cannot have learnt them.
 var themeWords = [NumThemes]string{
 	ThWait: `wait|s|ed|ing|ings waited delay|s|ed|ing late|r latest queue|s|d|ing prompt|ly promptness quick|ly|er
 quickest punctual punctuality timely timeliness early|ier earliest slow|ly|er speed|y|ily fast|er ages
@@ -156,11 +163,28 @@ arrival_time pick_up_time pickup_time espera esperar esperé tardaron tarde ráp
 	ThIgnored: `ignored ignore|s|ing unanswered unacknowledged no_one_came nobody_came no_one_answered
 nobody_answered no_response no_reply left_alone left_on_my_own left_on_our_own no_one_checked
 nobody_checked no_one_helped nobody_helped !acknowledged !answered !responded !replied !checked
-!helped !attended !bothered !come !came not_help didnt_help did_not_help ignoraron`,
+!helped !attended !bothered !come !came not_help didnt_help did_not_help ignoraron
+!looked_up !look_up !looking_up !look_at_me !looked_at_me !eye_contact !greeted !respond|s !reply
+!called_back !call_back !call_me_back !called_me_back !rang_back !rang_me_back !ring_back !ring_me_back
+!phoned_back !phoned_me_back !got_back_to_me !got_back_to_us !get_back_to_me !get_back_to_us
+!returned_my_call|s !returned_our_call|s !return_my_call|s !returned_my_message|s !return_my_message|s
+unreturned invisible felt_invisible like_i_wasnt_there like_we_werent_there forgot_about_me
+forgot_about_us forgotten_about felt_forgotten got_forgotten left_sitting left_waiting_without
+chatting_among_themselves chatting_amongst_themselves talking_among_themselves
+talking_amongst_themselves chatting_to_each_other talking_to_each_other no_one_around nobody_around
+no_one_to_help nobody_to_help no_one_to_ask nobody_to_ask`,
 	ThDismissed: `dismissed dismissive fobbed fobbed_off brushed_off rushed patronising patronizing condescending
 !listened !listen !listening !believed !understood !understanding !involved !heard !seriously
 not_taken_seriously not_listened_to talk_down talked_down talking_down didnt_care no_one_listened
-nobody_listened not_interested wouldnt_listen`,
+nobody_listened not_interested wouldnt_listen
+dismiss|es|ing brushed_aside brush_off brushed_me_off brushing_off shrugged_off waved_off waved_away
+laughed_off laughed_at_me belittled belittling belittle felt_hurried hurried_me hurried_us hurried_through
+hurrying_me rushing_me rushed_out all_in_my_head all_in_your_head imagining_it just_anxiety just_stress put_it_down_to hypochondriac felt_like_a_number
+like_a_number like_a_statistic conveyor_belt cut_me_off cut_me_short interrupted talked_over_me
+spoke_over_me talked_over_us made_me_feel_stupid felt_stupid made_to_feel_stupid felt_like_a_nuisance
+like_a_nuisance felt_like_a_burden wasting_their_time wasting_his_time wasting_her_time
+wasting_your_time get_rid_of_me get_rid_of_us got_rid_of_me ignored_my_concerns ignored_my_concern
+ignored_what_i_said !time_for_me !time_to_listen !take_me_seriously`,
 	ThStaff: `rude|ness kind|ness caring friendly polite|ness lovely helpful nice respectful respect|ed
 professional|ism unprofessional compassion|ate attitude|s manner|s courteous pleasant arrogant abrupt
 attentive supportive cheerful welcoming empathetic empathy considerate unkind uncaring unfriendly
@@ -173,19 +197,23 @@ kept_me_informed kept_up_to_date keep_informed keep_us_informed letter|s miscomm
 misinformation misinformed conflicting confusing advice advised leaflet|s understand questions
 answered_questions answered_my_questions talked_through talk_through reassured reassurance
 reassuring spoke_to talked_to contradicting contradictory in_the_dark not_told never_told nobody_told
-lenguaje explicaron explicó información`,
+lenguaje explicaron explicó información =jargon =medical_jargon =medical_terms =plain_english
+=plain_language =layman's_terms =laymans_terms`,
 	ThAccess: `phone|s|d phoning telephone|d call|s calling rang ring|ing booking|s book|ed appointment|s portal
 online website app get_through got_through engaged on_hold reception receptionist|s contact|ed|ing
 email|s text|s message|s face_to_face home_visit|s cancel|led|lation|lations reschedule|d availability
 access|ible|ing 111 transport booked_transport pick_up pickup pick-up collected collection
 answer_the_phone answer_calls answer_phones opening_hours out_of_hours switchboard voicemail slot|s
-referral_system waiting_list cita citas teléfono telefono llamar llamé`,
+referral_system waiting_list cita citas teléfono telefono llamar llamé front_desk =portal|s
+=patient_portal =on_hold =voicemail|s =automated_system =phone_tree =online_booking`,
 	ThEnv: `clean|liness|ed dirty hygiene|ic comfortable comfort uncomfortable noise noisy quiet food meal|s drink|s
 tea coffee parking car_park park|ed ward room|s bed|s temperature hot cold equipment wheelchair|s
 stretcher toilet|s facilities facility seat|s chair|s decor smell|s|y tidy untidy building garden
 atmosphere environment surroundings space lighting heating warm_room waiting_area cleanliness
 refreshments snack|s cake vending mask|s gym lounge shower|s bathroom|s mattress pillow|s blanket|s
-kitchen menu portion|s limpio limpia sucio sucia comida ruido estacionamiento`,
+kitchen menu portion|s limpio limpia sucio sucia comida ruido estacionamiento parking_fee|s parking_charge|s
+=pay_for_parking =paying_for_parking =paid_for_parking =parking =car_park|s =parking_lot|s =parking_garage|s
+=parking_space|s =parking_spot|s =restroom|s =bathroom|s`,
 	ThClinical: `treatment|s treated treat|ing diagnosis diagnosed misdiagnosed diagnose pain painful
 painkiller|s medication|s medicine|s competent incompetent competence knowledgeable skilled skill|s
 expertise examination examined examine assessment|s assessed outcome recovery recovered saved_my_life
@@ -200,10 +228,18 @@ next_appointment review|s reviewed aftercare after_care signposted signposting l
 liaison coordinated co-ordinated joined_up transition seguimiento resultados`,
 	ThBilling: `bill|s|ed|ing invoice|s|d charge|s|d charging cost|s|ly fee|s insurance insurer|s copay|s co-pay|s
 copayment|s payment|s price|s|y pricing expensive overcharged refund|s|ed deductible
-out_of_pocket afford|able parking_fee parking_charges factura facturas cobro cobraron seguro precio`,
+out_of_pocket afford|able parking_fee|s parking_charge|s factura facturas cobro cobraron seguro precio
+billing_office billing_department pay_for_parking paying_for_parking paid_for_parking double_charged
+charged_twice surprise_bill balance_due`,
 	ThPrivacy: `privacy private_room private_space overheard overhear|d|ing confidential|ity lack_of_dignity no_dignity discreet discretion curtain|s
 exposed in_front_of_everyone in_front_of_other_patients embarrass|ed|ing|ment undignified gown
-humiliated humiliating eavesdrop|ping privacidad privada`,
+humiliated humiliating eavesdrop|ping privacidad privada
+dignity thin_walls out_loud for_all_to_hear for_everyone_to_hear everyone_could_hear everybody_could_hear
+everyone_can_hear everybody_can_hear whole_waiting_room_could hear_everything heard_everything
+hear_every_word heard_every_word in_front_of_the_whole in_front_of_strangers in_front_of_others
+in_front_of_other_people in_front_of_people in_front_of_the_waiting_room door_open door_was_open
+door_was_left_open left_the_door_open door_wide_open undressed undress|ing naked half_naked
+chaperone gossiping_about gossip_about data_breach shared_my_details shared_my_information`,
 }
 
 // Phrases that look like a theme but are not one; their words are kept out of
