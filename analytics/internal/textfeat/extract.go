@@ -944,7 +944,12 @@ func (x *Extractor) themes(d *Doc) {
 			if p.negThemes != 0 && (d.TokNeg[i] || negatedBefore(d, i)) {
 				negBits = p.negThemes
 			}
-			x.addRule(d, p.themes, negBits, p.sure, i, &veto)
+			// A phrase names a problem when one of its words does ("long wait").
+			problem := false
+			for k := i; k < i+len(p.toks) && k < len(toks); k++ {
+				problem = problem || d.tokEnt[k].val < 0
+			}
+			x.addRule(d, p.themes, negBits, p.sure, problem, i, &veto)
 			matched = len(p.toks)
 			break
 		}
@@ -958,7 +963,7 @@ func (x *Extractor) themes(d *Doc) {
 			negBits = e.negThemes
 		}
 		if e.themes|negBits != 0 {
-			x.addRule(d, e.themes, negBits, e.sure, i, &veto)
+			x.addRule(d, e.themes, negBits, e.sure, e.val < 0, i, &veto)
 		}
 	}
 }
@@ -988,12 +993,17 @@ func negatedBefore(d *Doc, i int) bool {
 }
 
 // addRule records a theme pattern at token i. bits are the themes the word
-// signals as written, negBits those it signals because it is negated.
-func (x *Extractor) addRule(d *Doc, bits, negBits, sure uint16, i int, veto *[NumThemes]int) {
+// signals as written, negBits those it signals because it is negated;
+// problem is set when the word names something bad in itself (a negative
+// valence: "wait", "rude").
+func (x *Extractor) addRule(d *Doc, bits, negBits, sure uint16, problem bool, i int, veto *[NumThemes]int) {
 	// Being ignored or dismissed is a complaint even in neutral words ("nobody
 	// came"), unless negated: "never once felt rushed" is no sign of either,
 	// and its negation has already made it praise. Any other theme word under
-	// negation is a service that did not happen ("didn't explain").
+	// negation is a service that did not happen ("didn't explain"), unless the
+	// word names a problem (a negative valence of its own): "not rude at
+	// all", "didn't have to wait", "no delays" are praise, as negation left
+	// them.
 	const complaint = 1<<ThIgnored | 1<<ThDismissed
 	named := bits
 	if d.TokNeg[i] || negatedBefore(d, i) {
@@ -1014,7 +1024,7 @@ func (x *Extractor) addRule(d *Doc, bits, negBits, sure uint16, i int, veto *[Nu
 	switch {
 	case negBits&complaint != 0 || bits&complaint != 0:
 		v = min(old, -2)
-	case d.TokNeg[i] && old >= 0 && named&complaint == 0:
+	case d.TokNeg[i] && old >= 0 && named&complaint == 0 && !problem:
 		v = -1
 	}
 	if v == old {

@@ -301,6 +301,13 @@ func TestThemeRules(t *testing.T) {
 		// A negated complaint word is no complaint.
 		{"I never once felt rushed", 0, 0, +1},
 		{"I felt rushed", bits(ThDismissed), 0, -1},
+		// A theme word under negation: a problem that did not happen is
+		// praise, a service that did not happen a complaint.
+		{"The staff were not rude at all", bits(ThStaff), 0, +1},
+		{"I didn't have to wait", bits(ThWait), 0, +1},
+		{"Not a long wait", bits(ThWait), 0, +1},
+		{"The doctor didn't explain anything", bits(ThComm), 0, -1},
+		{"The ambulance was not on time", bits(ThWait), 0, -1},
 		// Words the training comments never use name their theme outright.
 		{"The patient portal kept logging me out", bits(ThAccess), bits(ThAccess), 0},
 		{"Too much jargon", bits(ThComm), bits(ThComm), -1},

@@ -95,7 +95,8 @@ distressing:-2.6 distress:-2.2 unfortunately:-1.4 sadly:-1.4 worried:-1.4 worryi
 inconsiderate:-2.6 bullied:-3 bully:-3 shouted:-2.4 shouting:-2.2 argued:-2 arguing:-2.2 argumentative:-2.6
 misdiagnosed:-2.6 refused:-2 refuse:-1.6 ages:-1.2 wait:-0.4 waiting:-0.4 waited:-0.6 nobody:-1.2 unwell:-0.6
 lied:-2.8 lies:-2.6 liar:-3 excuse:-1.2 excuses:-1.6 inconvenient:-1.8 inconvenience:-1.8 overcrowded:-2
-fault:-1.2 impossible:-2 overcharged:-2.6 overcharging:-2.6 invisible:-2 belittled:-3 belittling:-3 hurried:-1.2 humiliated:-3
+fault:-1.2 impossible:-2 trouble:-1.6 hassle:-1.6 fuss:-1 charge:-0.3 charges:-0.3 charged:-0.5 fee:-0.3 fees:-0.3
+overcharged:-2.6 overcharging:-2.6 invisible:-2 belittled:-3 belittling:-3 hurried:-1.2 humiliated:-3
 humiliating:-3 embarrassing:-2 embarrassed:-1.8 undignified:-2.6 neglectful:-2.8 jargon:-1.5 uninformed:-1.6 unwelcoming:-2.4 sloppy:-2.4 complained:-1.6 cruel:-3.2 harsh:-2.2 agitated:-1.6
 `
 
