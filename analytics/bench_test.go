@@ -31,16 +31,7 @@ func devPath(tb testing.TB) string {
 // devComments loads the comments of the shared dev file.
 func devComments(tb testing.TB) []Labelled {
 	tb.Helper()
-	f, err := os.Open(devPath(tb))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := ReadLabelled(f)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return rows
+	return readLabelled(tb, devPath(tb))
 }
 
 // BenchmarkAnalyze runs the analyzer over the dev comments on one goroutine;
