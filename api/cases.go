@@ -562,28 +562,36 @@ func (s *Server) apiPutCaseRules(c *fiber.Ctx) error {
 	if f := r.Check(); f != nil {
 		return errInvalid(f)
 	}
-	r, err := s.saveRules(c, site, r)
+	r, moved, err := s.saveRules(c, site, r)
 	if err != nil {
 		return err
 	}
-	return c.JSON(newRulesJSON(site, r))
+	return c.JSON(struct {
+		rulesJSON
+		// Cases waiting for first contact whose due time the new rules moved.
+		RescheduledCases int `json:"rescheduled_cases"`
+	}{newRulesJSON(site, r), moved})
 }
 
-// saveRules stores checked rules and returns them as stored: closed days
+// saveRules stores checked rules and returns them as stored (closed days
 // sorted and without repeats, so the answer and the audit entry show what
-// due times will use.
-func (s *Server) saveRules(c *fiber.Ctx, site string, r cases.Rules) (cases.Rules, error) {
+// due times will use) and how many open cases they rescheduled.
+func (s *Server) saveRules(c *fiber.Ctx, site string, r cases.Rules) (cases.Rules, int, error) {
 	p := principal(c)
 	r.ClosedDays = cases.CleanClosedDays(r.ClosedDays)
-	if err := s.store.SaveCaseRules(c.UserContext(), site, r, p.Actor()); err != nil {
+	moved, err := s.store.SaveCaseRules(c.UserContext(), site, r, p.Actor())
+	if err != nil {
 		if se := storageError(err, "site"); se != nil {
-			return r, se
+			return r, 0, se
 		}
-		return r, err
+		return r, 0, err
 	}
 	s.forgetCaseRules(site)
-	s.store.Audit(c.UserContext(), p.Actor(), "case_rules.save", site, r)
-	return r, nil
+	s.store.Audit(c.UserContext(), p.Actor(), "case_rules.save", site, struct {
+		cases.Rules
+		RescheduledCases int `json:"rescheduled_cases"`
+	}{r, moved})
+	return r, moved, nil
 }
 
 // apiDeliveries is GET /api/v1/alerts/deliveries: the outbox, for admins

@@ -24,7 +24,8 @@ func testCaseClosedDays(t *testing.T, e *apitest.Env) {
 	ny, _ := time.LoadLocation("America/New_York")
 	// Friday 6 March 2026, 15:00 in New York: due at the end of Tuesday.
 	e.Now = time.Date(2026, 3, 6, 15, 0, 0, 0, ny)
-	if k := caseOf(t, api, submitFFT(t, e, "north", 5, "", false)); k.DueAt != "2026-03-11T00:00:00-04:00" {
+	first := submitFFT(t, e, "north", 5, "", false)
+	if k := caseOf(t, api, first); k.DueAt != "2026-03-11T00:00:00-04:00" {
 		t.Fatalf("before closed days: due %s, want end of Tuesday", k.DueAt)
 	}
 	form := func(closed string) url.Values {
@@ -35,6 +36,17 @@ func testCaseClosedDays(t *testing.T, e *apitest.Env) {
 	r := page.Form("/cases/rules", form("2026-03-09\r\n2026-03-02, 2026-03-09\r\n"))
 	if r.StatusCode != 303 {
 		t.Fatalf("rules form: got %d %s", r.StatusCode, r.Body)
+	}
+	// The case opened before the holiday was saved waits for first contact:
+	// it is now due by the new calendar, and the page says one case moved.
+	if k := caseOf(t, api, first); k.DueAt != "2026-03-12T00:00:00-04:00" {
+		t.Fatalf("open case after closed days: due %s, want end of Wednesday", k.DueAt)
+	}
+	if loc := r.Header.Get("Location"); !strings.Contains(loc, "moved=1") {
+		t.Fatalf("rules form redirect %q does not carry the rescheduled count", loc)
+	}
+	if r := page.Get("/cases/rules?saved=1&moved=1&site=north"); !strings.Contains(r.Body, "1 open case is now due by them.") {
+		t.Fatalf("rules page does not say a case moved: %s", r.Body)
 	}
 	want := []string{"2026-03-02", "2026-03-09"}
 	if rules, err := e.Store.CaseRules(ctx, "north"); err != nil || !slices.Equal(rules.ClosedDays, want) {
@@ -92,8 +104,9 @@ func testCaseClosedDays(t *testing.T, e *apitest.Env) {
 		t.Fatalf("GET without closed days: %s", r.Body)
 	}
 	var out struct {
-		Site       string   `json:"site"`
-		ClosedDays []string `json:"closed_days"`
+		Site             string   `json:"site"`
+		ClosedDays       []string `json:"closed_days"`
+		RescheduledCases int      `json:"rescheduled_cases"`
 	}
 	api.Get("/api/v1/sites/north/case-rules").Decode(t, &out)
 	if !slices.Equal(out.ClosedDays, want) {
@@ -108,6 +121,11 @@ func testCaseClosedDays(t *testing.T, e *apitest.Env) {
 	want = []string{"2026-12-25", "2026-12-28"}
 	if rules, _ := e.Store.CaseRules(ctx, "north"); !slices.Equal(out.ClosedDays, want) || !slices.Equal(rules.ClosedDays, want) {
 		t.Fatalf("PUT closed_days: answered %v, stored %v, want %v", out.ClosedDays, rules.ClosedDays, want)
+	}
+	// March's Mondays are open again: both open March cases at north are due
+	// at the end of Tuesday once more.
+	if k := caseOf(t, api, first); out.RescheduledCases != 2 || k.DueAt != "2026-03-11T00:00:00-04:00" {
+		t.Fatalf("PUT: rescheduled %d, first case due %s; want 2 and the end of Tuesday", out.RescheduledCases, k.DueAt)
 	}
 	// Christmas Eve 2026 is a Thursday; Friday and Monday closed: due at the end of Wednesday.
 	e.Now = time.Date(2026, 12, 24, 9, 0, 0, 0, ny)

@@ -412,6 +412,7 @@ type rulesPageData struct {
 	Rules  cases.Rules
 	Days   []dayBox
 	Saved  bool
+	Moved  int // open cases whose due time the save changed
 	Error  string
 	Fields map[string]string
 	Sent   []storage.Delivery // the latest alerts, for checking they go out
@@ -444,6 +445,9 @@ func (s *Server) renderRules(c *fiber.Ctx, status int, site string, r *cases.Rul
 		return err
 	}
 	d := rulesPageData{Sites: sites, Site: site, Rules: *r, Saved: c.Query("saved") != "", Sent: sent}
+	if n, err := strconv.Atoi(c.Query("moved")); err == nil && n > 0 {
+		d.Moved = n
+	}
 	// Typed-back input too is shown sorted, as it will be stored.
 	d.Rules.ClosedDays = cases.CleanClosedDays(r.ClosedDays)
 	for i := 0; i < 7; i++ {
@@ -488,8 +492,9 @@ func (s *Server) rulesSubmit(c *fiber.Ctx) error {
 	if f := r.Check(); f != nil {
 		return s.renderRules(c, fiber.StatusBadRequest, site, &r, errInvalid(f))
 	}
-	if _, err := s.saveRules(c, site, r); err != nil {
+	_, moved, err := s.saveRules(c, site, r)
+	if err != nil {
 		return err
 	}
-	return c.Redirect("/cases/rules?saved=1&site="+url.QueryEscape(site), fiber.StatusSeeOther)
+	return c.Redirect("/cases/rules?saved=1&moved="+strconv.Itoa(moved)+"&site="+url.QueryEscape(site), fiber.StatusSeeOther)
 }

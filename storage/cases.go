@@ -308,12 +308,22 @@ func (s *Store) CaseRules(ctx context.Context, site string) (cases.Rules, error)
 	return r, nil
 }
 
-// SaveCaseRules stores a site's case rules.
-func (s *Store) SaveCaseRules(ctx context.Context, site string, r cases.Rules, actor string) error {
-	if _, err := s.Site(ctx, site); err != nil {
-		return err
+// SaveCaseRules stores a site's case rules and returns how many of its cases
+// still waiting for first contact it rescheduled. Those are due by the rules
+// as they now stand: a bank holiday closed today moves the cases due on it,
+// as a new working week or a longer deadline does. Cases already contacted or
+// closed keep the due time they were judged by.
+func (s *Store) SaveCaseRules(ctx context.Context, site string, r cases.Rules, actor string) (int, error) {
+	st, err := s.Site(ctx, site)
+	if err != nil {
+		return 0, err
 	}
-	_, err := s.wdb.ExecContext(ctx, `INSERT INTO case_rules (site, fft_poor, nps_detractor, ignored_dismissed, alert_new,
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("storage: save case rules: %w", err)
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, `INSERT INTO case_rules (site, fft_poor, nps_detractor, ignored_dismissed, alert_new,
 		due_working_days, working_days, closed_days, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (site) DO UPDATE SET fft_poor = excluded.fft_poor, nps_detractor = excluded.nps_detractor,
 		ignored_dismissed = excluded.ignored_dismissed, alert_new = excluded.alert_new,
@@ -322,7 +332,46 @@ func (s *Store) SaveCaseRules(ctx context.Context, site string, r cases.Rules, a
 		site, boolInt(r.FFTPoor), boolInt(r.NPSDetractor), boolInt(r.IgnoredDismissed), boolInt(r.AlertNew),
 		r.DueWorkingDays, cases.FormatDays(r.WorkingDays), cases.FormatClosedDays(r.ClosedDays), ms(s.Now()), actor)
 	if err != nil {
-		return fmt.Errorf("storage: save case rules: %w", err)
+		return 0, fmt.Errorf("storage: save case rules: %w", err)
 	}
-	return nil
+	moved, err := rescheduleCases(ctx, tx, site, st.Location(), r)
+	if err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("storage: save case rules: %w", err)
+	}
+	return moved, nil
+}
+
+// rescheduleCases gives a site's cases waiting for first contact the due
+// time r gives them.
+func rescheduleCases(ctx context.Context, tx *sql.Tx, site string, loc *time.Location, r cases.Rules) (int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, opened_at, due_at FROM cases WHERE site = $1 AND status = $2`, site, cases.StatusNew)
+	if err != nil {
+		return 0, fmt.Errorf("storage: open cases of %s: %w", site, err)
+	}
+	type due struct{ id, at int64 }
+	var changed []due
+	for rows.Next() {
+		var id, opened, old int64
+		if err := rows.Scan(&id, &opened, &old); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("storage: open cases of %s: %w", site, err)
+		}
+		if at := ms(cases.DueAt(time.UnixMilli(opened), loc, r)); at != old {
+			changed = append(changed, due{id, at})
+		}
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return 0, fmt.Errorf("storage: open cases of %s: %w", site, err)
+	}
+	for _, c := range changed {
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET due_at = $1 WHERE id = $2`, c.at, c.id); err != nil {
+			return 0, fmt.Errorf("storage: reschedule case %d: %w", c.id, err)
+		}
+	}
+	return len(changed), nil
 }

@@ -105,14 +105,14 @@ func TestCasesStorage(t *testing.T) {
 		// Rules round trip.
 		r := cases.DefaultRules()
 		r.FFTPoor, r.DueWorkingDays, r.WorkingDays = false, 3, []time.Weekday{0, 1, 2, 3, 4}
-		if err := s.SaveCaseRules(ctx, "main", r, "t"); err != nil {
+		if _, err := s.SaveCaseRules(ctx, "main", r, "t"); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.CaseRules(ctx, "main")
 		if err != nil || got.FFTPoor || got.DueWorkingDays != 3 || !slices.Equal(got.WorkingDays, r.WorkingDays) {
 			t.Fatalf("rules: %+v %v", got, err)
 		}
-		if err := s.SaveCaseRules(ctx, "nowhere", r, "t"); !errors.Is(err, storage.ErrNotFound) {
+		if _, err := s.SaveCaseRules(ctx, "nowhere", r, "t"); !errors.Is(err, storage.ErrNotFound) {
 			t.Fatalf("rules for an unknown site: %v", err)
 		}
 		// Complaint series from the rollups.
@@ -143,7 +143,7 @@ func TestCaseRulesClosedDays(t *testing.T) {
 		for _, tt := range tests {
 			r := cases.DefaultRules()
 			r.DueWorkingDays, r.ClosedDays = 3, tt.closed
-			if err := s.SaveCaseRules(ctx, "main", r, "t"); err != nil {
+			if _, err := s.SaveCaseRules(ctx, "main", r, "t"); err != nil {
 				t.Fatalf("%s: %v", tt.name, err)
 			}
 			got, err := s.CaseRules(ctx, "main")
@@ -151,6 +151,83 @@ func TestCaseRulesClosedDays(t *testing.T) {
 				!slices.Equal(got.WorkingDays, r.WorkingDays) {
 				t.Errorf("%s: got %+v %v, want closed days %v", tt.name, got, err, tt.want)
 			}
+		}
+	})
+}
+
+// TestCaseRulesReschedule: saving rules moves the due time of the cases still
+// waiting for first contact to what the rules now give, and leaves contacted
+// and closed cases, and other sites', as they were judged.
+func TestCaseRulesReschedule(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		// Friday 6 March 2026, 15:00 UTC ("main" is on UTC); 2 working days:
+		// due at the end of Tuesday 10 March.
+		at := time.Date(2026, 3, 6, 15, 0, 0, 0, time.UTC)
+		rules := cases.DefaultRules()
+		rules.DueWorkingDays = 2
+		tuesday := cases.DueAt(at, time.UTC, rules)
+		if tuesday != time.Date(2026, 3, 11, 0, 0, 0, 0, time.UTC) {
+			t.Fatalf("test setup: due %v", tuesday)
+		}
+		ids := map[string]int64{}
+		for _, name := range []string{"waiting", "contacted", "closed"} {
+			nc := &storage.NewCase{Reason: "fft_poor", DueAt: tuesday.UnixMilli()}
+			if _, err := s.SubmitResponse(ctx, caseResponse(name, at, 5, "wait_times", nc)); err != nil {
+				t.Fatal(err)
+			}
+			ids[name] = nc.ID
+		}
+		for name, status := range map[string]string{"contacted": cases.StatusContacted, "closed": cases.StatusClosed} {
+			if _, err := s.UpdateCase(ctx, ids[name], storage.CaseUpdate{Status: status, FromStatus: cases.StatusNew,
+				CloseReason: "duplicate", Actor: "t"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		due := func(name string) time.Time {
+			t.Helper()
+			k, err := s.CaseByID(ctx, ids[name])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return k.DueAt.UTC()
+		}
+		for _, tt := range []struct {
+			name    string
+			closed  []string
+			days    int
+			moved   int
+			waiting time.Time
+		}{
+			{"unchanged rules move nothing", nil, 2, 0, tuesday},
+			{"Monday closed: end of Wednesday", []string{"2026-03-09"}, 2, 1, tuesday.AddDate(0, 0, 1)},
+			{"saved again: nothing more", []string{"2026-03-09"}, 2, 0, tuesday.AddDate(0, 0, 1)},
+			{"three days: end of Thursday", []string{"2026-03-09"}, 3, 1, tuesday.AddDate(0, 0, 2)},
+			{"holiday removed, back to two days", nil, 2, 1, tuesday},
+		} {
+			r := rules
+			r.DueWorkingDays, r.ClosedDays = tt.days, tt.closed
+			moved, err := s.SaveCaseRules(ctx, "main", r, "t")
+			if err != nil || moved != tt.moved {
+				t.Fatalf("%s: moved %d %v, want %d", tt.name, moved, err, tt.moved)
+			}
+			if got := due("waiting"); !got.Equal(tt.waiting) {
+				t.Errorf("%s: waiting case due %v, want %v", tt.name, got, tt.waiting)
+			}
+			for _, name := range []string{"contacted", "closed"} {
+				if got := due(name); !got.Equal(tuesday) {
+					t.Errorf("%s: %s case due %v, want it kept at %v", tt.name, name, got, tuesday)
+				}
+			}
+		}
+		// Another site's rules leave main's cases alone.
+		r := rules
+		r.DueWorkingDays = 5
+		if moved, err := s.SaveCaseRules(ctx, "north", r, "t"); !errors.Is(err, storage.ErrNotFound) && (err != nil || moved != 0) {
+			t.Fatalf("other site: moved %d %v", moved, err)
+		}
+		if got := due("waiting"); !got.Equal(tuesday) {
+			t.Errorf("after another site's save: due %v, want %v", got, tuesday)
 		}
 	})
 }
