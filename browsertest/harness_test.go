@@ -165,6 +165,38 @@ type app struct {
 	mu    sync.Mutex
 	fiber *fiber.App
 	done  chan struct{}
+	ln    *trackingListener
+}
+
+// trackingListener remembers the connections it accepted, so that stop can
+// cut them. A graceful shutdown that times out leaves a busy keep-alive
+// connection served, and a browser that reuses it reaches a server the test
+// believes stopped: the kiosk's offline answers then went through instead of
+// waiting on the tablet (a flake seen once on a loaded CI machine).
+type trackingListener struct {
+	net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func (l *trackingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.mu.Lock()
+		l.conns = append(l.conns, c)
+		l.mu.Unlock()
+	}
+	return c, err
+}
+
+// cut closes every connection accepted (closing a closed one is harmless).
+func (l *trackingListener) cut() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.conns {
+		c.Close()
+	}
+	l.conns = nil
 }
 
 func startApp(t testing.TB, cfg api.Config) *app {
@@ -214,23 +246,26 @@ func (a *app) start() {
 	}
 	a.addr = ln.Addr().String()
 	a.URL = "http://" + a.addr
+	tl := &trackingListener{Listener: ln}
 	done := make(chan struct{})
-	go func() { defer close(done); f.Listener(ln) }()
+	go func() { defer close(done); f.Listener(tl) }()
 	a.mu.Lock()
-	a.fiber, a.done = f, done
+	a.fiber, a.done, a.ln = f, done, tl
 	a.mu.Unlock()
 }
 
-// stop shuts the server down; the database stays open.
+// stop shuts the server down and cuts every connection it had, as a server
+// that went away would; the database stays open.
 func (a *app) stop() {
 	a.mu.Lock()
-	f, done := a.fiber, a.done
+	f, done, tl := a.fiber, a.done, a.ln
 	a.fiber = nil
 	a.mu.Unlock()
 	if f == nil {
 		return
 	}
 	f.ShutdownWithTimeout(5 * time.Second)
+	tl.cut()
 	<-done
 }
 
