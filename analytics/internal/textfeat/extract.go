@@ -940,16 +940,17 @@ func (x *Extractor) themes(d *Doc) {
 			if p.themes == 0 && p.negThemes == 0 {
 				continue
 			}
-			var negBits uint16
-			if p.negThemes != 0 && (d.TokNeg[i] || negatedBefore(d, i)) {
-				negBits = p.negThemes
+			h := ruleHit{bits: p.themes, sure: p.sure, negated: d.TokNeg[i] || negatedBefore(d, i)}
+			if h.negated {
+				h.negBits = p.negThemes
 			}
-			// A phrase names a problem when one of its words does ("long wait").
-			problem := false
-			for k := i; k < i+len(p.toks) && k < len(toks); k++ {
-				problem = problem || d.tokEnt[k].val < 0
+			if d.TokNeg[i] {
+				// A phrase names a problem when one of its words does ("long wait").
+				for k := i; k < i+len(p.toks) && k < len(toks); k++ {
+					h.problem = h.problem || d.tokEnt[k].val < 0
+				}
 			}
-			x.addRule(d, p.themes, negBits, p.sure, problem, i, &veto)
+			x.addRule(d, h, i, &veto)
 			matched = len(p.toks)
 			break
 		}
@@ -958,12 +959,15 @@ func (x *Extractor) themes(d *Doc) {
 			continue
 		}
 		e := d.tokEnt[i]
-		var negBits uint16
-		if e.negThemes != 0 && (d.TokNeg[i] || negatedBefore(d, i)) {
-			negBits = e.negThemes
+		if e.themes|e.negThemes == 0 {
+			continue
 		}
-		if e.themes|negBits != 0 {
-			x.addRule(d, e.themes, negBits, e.sure, e.val < 0, i, &veto)
+		h := ruleHit{bits: e.themes, sure: e.sure, negated: d.TokNeg[i] || negatedBefore(d, i), problem: e.val < 0}
+		if h.negated {
+			h.negBits = e.negThemes
+		}
+		if h.bits|h.negBits != 0 {
+			x.addRule(d, h, i, &veto)
 		}
 	}
 }
@@ -992,11 +996,17 @@ func negatedBefore(d *Doc, i int) bool {
 	return false
 }
 
-// addRule records a theme pattern at token i. bits are the themes the word
-// signals as written, negBits those it signals because it is negated;
-// problem is set when the word names something bad in itself (a negative
-// valence: "wait", "rude").
-func (x *Extractor) addRule(d *Doc, bits, negBits, sure uint16, problem bool, i int, veto *[NumThemes]int) {
+// ruleHit is what a theme pattern at one token says.
+type ruleHit struct {
+	bits    uint16 // themes the word signals as written
+	negBits uint16 // themes it signals because it is negated
+	sure    uint16 // themes it names outright
+	negated bool   // a negator governs it (its scope, or negatedBefore)
+	problem bool   // it names something bad in itself (a negative valence: "wait", "rude"); read under negation only
+}
+
+// addRule records a theme pattern at token i.
+func (x *Extractor) addRule(d *Doc, h ruleHit, i int, veto *[NumThemes]int) {
 	// Being ignored or dismissed is a complaint even in neutral words ("nobody
 	// came"), unless negated: "never once felt rushed" is no sign of either,
 	// and its negation has already made it praise. Any other theme word under
@@ -1005,15 +1015,15 @@ func (x *Extractor) addRule(d *Doc, bits, negBits, sure uint16, problem bool, i 
 	// all", "didn't have to wait", "no delays" are praise, as negation left
 	// them.
 	const complaint = 1<<ThIgnored | 1<<ThDismissed
-	named := bits
-	if d.TokNeg[i] || negatedBefore(d, i) {
+	bits, negBits := h.bits, h.negBits
+	if h.negated {
 		bits &^= complaint
 	}
 	all := bits | negBits
 	for th := 0; th < NumThemes; th++ {
 		if all&(1<<th) != 0 && i >= veto[th] {
 			d.RuleTok[th] = append(d.RuleTok[th], int32(i))
-			d.Sure |= sure & (1 << th)
+			d.Sure |= h.sure & (1 << th)
 		}
 	}
 	if all == 0 {
@@ -1024,7 +1034,7 @@ func (x *Extractor) addRule(d *Doc, bits, negBits, sure uint16, problem bool, i 
 	switch {
 	case negBits&complaint != 0 || bits&complaint != 0:
 		v = min(old, -2)
-	case d.TokNeg[i] && old >= 0 && named&complaint == 0 && !problem:
+	case d.TokNeg[i] && old >= 0 && h.bits&complaint == 0 && !h.problem:
 		v = -1
 	}
 	if v == old {
