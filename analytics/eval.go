@@ -137,19 +137,24 @@ var sentimentLabels = []string{Positive, Neutral, Negative}
 // Evaluate scores a against labelled rows. Throughput is measured on one
 // goroutine, over as many passes as it takes to time at least timing.
 func Evaluate(a *Analyzer, rows []Labelled, timing time.Duration) Report {
-	rep := evaluate(a, rows)
+	results := make([]Result, len(rows))
+	for i, r := range rows {
+		results[i] = a.Analyze(r.Text, r.Intent)
+	}
+	rep := evaluate(rows, results)
 	if tr := a.Training(); tr != nil {
 		rep.TrainingEstimate = tr.Estimate()
 		var unseen []Labelled
-		for _, r := range rows {
+		var unseenRes []Result
+		for i, r := range rows {
 			if tr.Seen(r.Text, r.Intent) {
 				rep.InTraining++
 			} else {
-				unseen = append(unseen, r)
+				unseen, unseenRes = append(unseen, r), append(unseenRes, results[i])
 			}
 		}
 		if rep.InTraining > 0 && len(unseen) > 0 {
-			u := evaluate(a, unseen)
+			u := evaluate(unseen, unseenRes)
 			rep.Unseen = &u
 		}
 	}
@@ -167,8 +172,9 @@ func Evaluate(a *Analyzer, rows []Labelled, timing time.Duration) Report {
 	return rep
 }
 
-// evaluate scores a against rows: confusion matrix and theme counts.
-func evaluate(a *Analyzer, rows []Labelled) Report {
+// evaluate scores the analyzer's results against rows' labels: confusion
+// matrix and theme counts.
+func evaluate(rows []Labelled, results []Result) Report {
 	rep := Report{Comments: len(rows), SentimentLabels: sentimentLabels, ThemeMinSupport: ThemeMinSupport}
 	idx := map[string]int{Positive: 0, Neutral: 1, Mixed: 1, Negative: 2}
 	themeIdx := map[string]int{}
@@ -179,8 +185,8 @@ func evaluate(a *Analyzer, rows []Labelled) Report {
 	fp := make([]int, len(ThemeIDs))
 	fn := make([]int, len(ThemeIDs))
 	gold := make([]bool, len(ThemeIDs))
-	for _, r := range rows {
-		res := a.Analyze(r.Text, r.Intent)
+	for k, r := range rows {
+		res := results[k]
 		rep.Confusion[idx[r.Sentiment]][idx[res.Sentiment]]++
 		clear(gold)
 		for _, t := range r.Themes {

@@ -12,6 +12,7 @@ import (
 	"hash/fnv"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // training.json is written by the trainer beside model.bin. It lets `eval`
@@ -150,7 +151,26 @@ func DecodeTraining(data, model []byte) (*Training, error) {
 	return &t, nil
 }
 
+// embeddedRecord is the shipped training.json, read once. A record that does
+// not match the model only costs eval its warning; TestTrainingRecord keeps
+// the shipped pair together.
+var embeddedRecord = sync.OnceValue(func() *Training {
+	tr, err := DecodeTraining(embeddedTraining, embeddedModel)
+	if err != nil {
+		return nil
+	}
+	return tr
+})
+
 // Training returns the record of what the analyzer's model was fitted on, or
 // nil when there is none for this model (NewWithModel, a hand-swapped
 // model.bin).
-func (a *Analyzer) Training() *Training { return a.training }
+func (a *Analyzer) Training() *Training {
+	switch {
+	case a.training != nil:
+		return a.training
+	case a.embedded:
+		return embeddedRecord()
+	}
+	return nil
+}

@@ -127,9 +127,9 @@ func TestEvaluateInTraining(t *testing.T) {
 		t.Fatalf("fixture has %d rows", len(rows))
 	}
 	plain := mustNew(t)
-	plain.training = nil
+	plain.embedded = false // no training record: the figures of a plain file
 	seen := rows[:4]
-	nested := evaluate(plain, rows)
+	nested := Evaluate(plain, rows, 0)
 	tr := NewTraining(seen)
 	tr.Folds, tr.Data, tr.Nested = 5, "mine.csv", &nested
 
