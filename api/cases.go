@@ -521,6 +521,9 @@ func (s *Server) apiCaseReports(c *fiber.Ctx) error {
 type rulesJSON struct {
 	Site string `json:"site"`
 	cases.Rules
+	// RescheduledCases, in the answer to a save, counts the cases waiting for
+	// first contact whose due time the new rules moved.
+	RescheduledCases *int `json:"rescheduled_cases,omitempty"`
 }
 
 // newRulesJSON answers no closed days as [] rather than null, as
@@ -529,7 +532,7 @@ func newRulesJSON(site string, r cases.Rules) rulesJSON {
 	if r.ClosedDays == nil {
 		r.ClosedDays = []string{}
 	}
-	return rulesJSON{site, r}
+	return rulesJSON{Site: site, Rules: r}
 }
 
 func (s *Server) apiCaseRules(c *fiber.Ctx) error {
@@ -562,36 +565,31 @@ func (s *Server) apiPutCaseRules(c *fiber.Ctx) error {
 	if f := r.Check(); f != nil {
 		return errInvalid(f)
 	}
-	r, moved, err := s.saveRules(c, site, r)
+	saved, err := s.saveRules(c, site, r)
 	if err != nil {
 		return err
 	}
-	return c.JSON(struct {
-		rulesJSON
-		// Cases waiting for first contact whose due time the new rules moved.
-		RescheduledCases int `json:"rescheduled_cases"`
-	}{newRulesJSON(site, r), moved})
+	return c.JSON(saved)
 }
 
 // saveRules stores checked rules and returns them as stored (closed days
 // sorted and without repeats, so the answer and the audit entry show what
-// due times will use) and how many open cases they rescheduled.
-func (s *Server) saveRules(c *fiber.Ctx, site string, r cases.Rules) (cases.Rules, int, error) {
+// due times will use) with how many open cases they rescheduled.
+func (s *Server) saveRules(c *fiber.Ctx, site string, r cases.Rules) (rulesJSON, error) {
 	p := principal(c)
 	r.ClosedDays = cases.CleanClosedDays(r.ClosedDays)
 	moved, err := s.store.SaveCaseRules(c.UserContext(), site, r, p.Actor())
 	if err != nil {
 		if se := storageError(err, "site"); se != nil {
-			return r, 0, se
+			return rulesJSON{}, se
 		}
-		return r, 0, err
+		return rulesJSON{}, err
 	}
 	s.forgetCaseRules(site)
-	s.store.Audit(c.UserContext(), p.Actor(), "case_rules.save", site, struct {
-		cases.Rules
-		RescheduledCases int `json:"rescheduled_cases"`
-	}{r, moved})
-	return r, moved, nil
+	saved := newRulesJSON(site, r)
+	saved.RescheduledCases = &moved
+	s.store.Audit(c.UserContext(), p.Actor(), "case_rules.save", site, saved)
+	return saved, nil
 }
 
 // apiDeliveries is GET /api/v1/alerts/deliveries: the outbox, for admins

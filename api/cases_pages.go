@@ -492,9 +492,9 @@ func (s *Server) rulesSubmit(c *fiber.Ctx) error {
 	if f := r.Check(); f != nil {
 		return s.renderRules(c, fiber.StatusBadRequest, site, &r, errInvalid(f))
 	}
-	_, moved, err := s.saveRules(c, site, r)
+	saved, err := s.saveRules(c, site, r)
 	if err != nil {
 		return err
 	}
-	return c.Redirect("/cases/rules?saved=1&moved="+strconv.Itoa(moved)+"&site="+url.QueryEscape(site), fiber.StatusSeeOther)
+	return c.Redirect("/cases/rules?saved=1&moved="+strconv.Itoa(*saved.RescheduledCases)+"&site="+url.QueryEscape(site), fiber.StatusSeeOther)
 }
