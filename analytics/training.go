@@ -112,9 +112,9 @@ func (t *Training) Estimate() *Estimate {
 	}
 }
 
-// ModelDigest is the hex SHA-256 of a model file, as ModelSHA256 holds it.
-func ModelDigest(model []byte) string {
-	sum := sha256.Sum256(model)
+// Digest is the hex SHA-256 of a file, as ModelSHA256 and DataSHA256 hold it.
+func Digest(file []byte) string {
+	sum := sha256.Sum256(file)
 	return hex.EncodeToString(sum[:])
 }
 
@@ -135,7 +135,7 @@ func DecodeTraining(data, model []byte) (*Training, error) {
 	if err := dec.Decode(&t); err != nil {
 		return nil, fmt.Errorf("training record: %w", err)
 	}
-	if t.ModelSHA256 != ModelDigest(model) {
+	if t.ModelSHA256 != Digest(model) {
 		return nil, errors.New("training record: written for another model.bin; retrain (go run ./analytics/internal/train)")
 	}
 	if len(t.Fingerprints)%8 != 0 {

@@ -2,9 +2,7 @@ package analytics
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"os"
 	"reflect"
 	"strconv"
@@ -43,7 +41,7 @@ func TestTrainingRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != tr.DataSHA256 {
+	if Digest(raw) != tr.DataSHA256 {
 		// Not a failure of this repository: shared/ is laid beside it and may
 		// be replaced; the model then wants retraining.
 		t.Skipf("%s is not the file the model was trained on (digest differs from training.json): retrain to check it", path)
@@ -88,7 +86,7 @@ func TestFingerprint(t *testing.T) {
 func TestDecodeTrainingRejects(t *testing.T) {
 	model := []byte("model bytes")
 	good := NewTraining([]Labelled{{Text: "a", Intent: IntentOpen}, {Text: "b", Intent: IntentOpen}})
-	good.ModelSHA256 = ModelDigest(model)
+	good.ModelSHA256 = Digest(model)
 	enc := func(tr Training) []byte {
 		b, err := tr.Encode()
 		if err != nil {
@@ -107,7 +105,7 @@ func TestDecodeTrainingRejects(t *testing.T) {
 	ragged := *good
 	ragged.Fingerprints = good.Fingerprints[:7]
 	for name, data := range map[string][]byte{
-		"other model":   enc(Training{ModelSHA256: ModelDigest([]byte("other"))}),
+		"other model":   enc(Training{ModelSHA256: Digest([]byte("other"))}),
 		"unsorted":      enc(unsorted),
 		"ragged":        enc(ragged),
 		"unknown field": []byte(`{"model_sha256":"` + good.ModelSHA256 + `","extra":1}`),

@@ -22,7 +22,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/csv"
 	"encoding/json"
 	"flag"
@@ -288,9 +287,9 @@ func main() {
 	}
 	if *out != "" && *recordOut != "" {
 		rec := analytics.NewTraining(rows)
-		rec.ModelSHA256 = analytics.ModelDigest(buf.Bytes())
+		rec.ModelSHA256 = analytics.Digest(buf.Bytes())
 		rec.Data = filepath.Base(*data)
-		rec.DataSHA256 = fmt.Sprintf("%x", sha256.Sum256(raw))
+		rec.DataSHA256 = analytics.Digest(raw)
 		if nestedRep != nil {
 			rec.Folds = cfg.Folds
 			rec.Nested = nestedRep
